@@ -1,0 +1,3 @@
+//! Criterion benchmarks for PBXKit; the benches live in `benches/`.
+//!
+//! Run them with `cargo bench -p pbxkit-benches`.
