@@ -1,0 +1,213 @@
+//! Test helpers: a tiny pcap reader/writer and tshark plumbing.
+#![allow(dead_code, unreachable_pub)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+/// One UDP datagram from a capture.
+#[derive(Clone, Debug)]
+pub struct UdpRecord {
+    /// Capture timestamp relative to the epoch in the file.
+    pub ts: Duration,
+    /// UDP source port.
+    pub src_port: u16,
+    /// UDP destination port.
+    pub dst_port: u16,
+    /// UDP payload.
+    pub payload: Vec<u8>,
+    /// The raw pcap record (header + frame), for rewriting captures.
+    pub raw: Vec<u8>,
+}
+
+/// A parsed classic pcap file.
+pub struct Pcap {
+    /// The 24-byte global header.
+    pub header: Vec<u8>,
+    /// UDP records in file order.
+    pub records: Vec<UdpRecord>,
+    little: bool,
+    nanos: bool,
+}
+
+fn u16be(b: &[u8], at: usize) -> u16 {
+    u16::from_be_bytes([b[at], b[at + 1]])
+}
+
+impl Pcap {
+    /// Parses classic pcap (µs or ns, either byte order), Ethernet or Linux SLL, IPv4/UDP.
+    pub fn parse(data: &[u8]) -> Self {
+        assert!(data.len() >= 24, "pcap too short");
+        let magic = u32::from_le_bytes([data[0], data[1], data[2], data[3]]);
+        let (little, nanos) = match magic {
+            0xa1b2_c3d4 => (true, false),
+            0xa1b2_3c4d => (true, true),
+            0xd4c3_b2a1 => (false, false),
+            0x4d3c_b2a1 => (false, true),
+            other => panic!("not a pcap file (magic {other:#x})"),
+        };
+        let rd32 = |b: &[u8], at: usize| {
+            let w = [b[at], b[at + 1], b[at + 2], b[at + 3]];
+            if little { u32::from_le_bytes(w) } else { u32::from_be_bytes(w) }
+        };
+        let linktype = rd32(data, 20);
+        let mut at = 24;
+        let mut records = Vec::new();
+        while at + 16 <= data.len() {
+            let sec = rd32(data, at);
+            let frac = rd32(data, at + 4);
+            let incl = rd32(data, at + 8) as usize;
+            let frame = &data[at + 16..at + 16 + incl];
+            let raw = data[at..at + 16 + incl].to_vec();
+            at += 16 + incl;
+            let ts = Duration::from_secs(u64::from(sec))
+                + if nanos {
+                    Duration::from_nanos(u64::from(frac))
+                } else {
+                    Duration::from_micros(u64::from(frac))
+                };
+            let mut off = match linktype {
+                1 => {
+                    let mut o = 12;
+                    while u16be(frame, o) == 0x8100 {
+                        o += 4;
+                    }
+                    if u16be(frame, o) != 0x0800 {
+                        continue;
+                    }
+                    o + 2
+                }
+                113 => {
+                    if u16be(frame, 14) != 0x0800 {
+                        continue;
+                    }
+                    16
+                }
+                101 => 0,
+                other => panic!("unsupported link type {other}"),
+            };
+            let ip = &frame[off..];
+            if ip[0] >> 4 != 4 || ip[9] != 17 {
+                continue;
+            }
+            off += usize::from(ip[0] & 0x0f) * 4;
+            let udp = &frame[off..];
+            let ulen = usize::from(u16be(udp, 4));
+            records.push(UdpRecord {
+                ts,
+                src_port: u16be(udp, 0),
+                dst_port: u16be(udp, 2),
+                payload: udp[8..ulen.min(udp.len())].to_vec(),
+                raw,
+            });
+        }
+        Self {
+            header: data[..24].to_vec(),
+            records,
+            little,
+            nanos,
+        }
+    }
+
+    /// Serialises `records` (with their timestamps possibly changed) as a pcap file.
+    pub fn write(&self, records: &[UdpRecord]) -> Vec<u8> {
+        let mut out = self.header.clone();
+        for r in records {
+            let mut raw = r.raw.clone();
+            let sec = r.ts.as_secs() as u32;
+            let frac = if self.nanos {
+                r.ts.subsec_nanos()
+            } else {
+                r.ts.subsec_micros()
+            };
+            let (s, f) = if self.little {
+                (sec.to_le_bytes(), frac.to_le_bytes())
+            } else {
+                (sec.to_be_bytes(), frac.to_be_bytes())
+            };
+            raw[0..4].copy_from_slice(&s);
+            raw[4..8].copy_from_slice(&f);
+            out.extend_from_slice(&raw);
+        }
+        out
+    }
+}
+
+/// Where sip-tester's golden captures live.
+pub const SIP_TESTER: &str = "/usr/share/sip-tester";
+
+fn required() -> bool {
+    std::env::var(testkit::ENV_REQUIRE).is_ok_and(|v| v == "1")
+}
+
+/// The path of a sip-tester capture, or `None` (after `SKIP`) when absent.
+pub fn sip_tester_pcap(what: &str, name: &str) -> Option<PathBuf> {
+    let p = Path::new(SIP_TESTER).join(name);
+    if p.is_file() {
+        return Some(p);
+    }
+    assert!(!required(), "{what}: {} missing and REQUIRE_SHARED_TESTDATA=1 (install sip-tester)", p.display());
+    eprintln!("SKIP {what}: {} not found (apt-get install sip-tester)", p.display());
+    None
+}
+
+/// Whether tshark is installed (prints `SKIP` otherwise; fails when required).
+pub fn have_tshark(what: &str) -> bool {
+    if testkit::have_program("tshark") {
+        return true;
+    }
+    assert!(!required(), "{what}: tshark missing and REQUIRE_SHARED_TESTDATA=1");
+    eprintln!("SKIP {what}: tshark not installed (apt-get install tshark)");
+    false
+}
+
+/// Runs tshark with `args` and returns stdout.
+pub fn tshark(args: &[&str]) -> String {
+    let out = Command::new("tshark")
+        .args(args)
+        .output()
+        .expect("run tshark");
+    assert!(out.status.success(), "tshark failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// One row of `tshark -z rtp,streams`.
+#[derive(Debug, Clone)]
+pub struct TsharkStream {
+    pub ssrc: u32,
+    pub packets: u64,
+    pub lost: i64,
+    pub max_delta_ms: f64,
+    pub min_jitter_ms: f64,
+    pub mean_jitter_ms: f64,
+    pub max_jitter_ms: f64,
+}
+
+/// Parses the stream rows of `tshark -q -z rtp,streams`.
+pub fn rtp_streams(output: &str) -> Vec<TsharkStream> {
+    output
+        .lines()
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            let ssrc_at = f.iter().position(|w| w.starts_with("0x"))?;
+            let ssrc = u32::from_str_radix(&f[ssrc_at][2..], 16).ok()?;
+            // After SSRC: payload name (may be one token), packets, lost, (pct), deltas, jitters.
+            let rest = &f[ssrc_at + 2..];
+            let n = |i: usize| rest[i].parse::<f64>().ok();
+            Some(TsharkStream {
+                ssrc,
+                packets: rest[0].parse().ok()?,
+                lost: rest[1].parse().ok()?,
+                max_delta_ms: n(5)?,
+                min_jitter_ms: n(6)?,
+                mean_jitter_ms: n(7)?,
+                max_jitter_ms: n(8)?,
+            })
+        })
+        .collect()
+}
+
+/// A temporary file path unique to this test process.
+pub fn temp_path(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("pbxkit-rtp-{}-{name}", std::process::id()))
+}
