@@ -1,5 +1,6 @@
 //! Sans-IO media engine for PBXKit (manual in progress).
 
+pub mod dtmf;
 pub mod rtcp;
 pub mod rtp;
 pub mod stats;
