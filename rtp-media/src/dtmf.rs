@@ -215,7 +215,8 @@ impl DtmfReceiver {
                 if let Some(prev) = other {
                     self.finish(prev, true);
                 }
-                self.events.push_back(DtmfEvent::Started { digit, timestamp });
+                self.events
+                    .push_back(DtmfEvent::Started { digit, timestamp });
                 self.current = Some(Current {
                     digit,
                     timestamp,
@@ -343,7 +344,11 @@ impl DtmfSender {
             } else {
                 k.saturating_mul(step).min(duration)
             };
-            let seq_index = if is_end && c.end_same_sequence { updates } else { i };
+            let seq_index = if is_end && c.end_same_sequence {
+                updates
+            } else {
+                i
+            };
             DtmfPacket {
                 offset: c.update_interval * u32::from(k),
                 marker: i == 0,
@@ -408,7 +413,11 @@ mod tests {
         r.handle_timeout(t + Duration::from_millis(200));
         assert!(matches!(
             r.poll_event(),
-            Some(DtmfEvent::Ended { timed_out: true, duration: 160, .. })
+            Some(DtmfEvent::Ended {
+                timed_out: true,
+                duration: 160,
+                ..
+            })
         ));
     }
 
@@ -417,11 +426,20 @@ mod tests {
         // RFC 4733 §2.5.2.3: a segment that starts where the previous ended continues it.
         let t = t0();
         let mut r = DtmfReceiver::default();
-        r.handle_packet(t, 1, 1000, &[3, 10, 0xff, 0xff]).expect("ok");
-        r.handle_packet(t, 2, 1000 + 0xffff, &[3, 0x8a, 0x01, 0x00]).expect("ok");
+        r.handle_packet(t, 1, 1000, &[3, 10, 0xff, 0xff])
+            .expect("ok");
+        r.handle_packet(t, 2, 1000 + 0xffff, &[3, 0x8a, 0x01, 0x00])
+            .expect("ok");
         let evs: Vec<_> = std::iter::from_fn(|| r.poll_event()).collect();
         assert_eq!(evs.len(), 2);
-        assert!(matches!(evs[1], DtmfEvent::Ended { duration: 65791, timed_out: false, .. }));
+        assert!(matches!(
+            evs[1],
+            DtmfEvent::Ended {
+                duration: 65791,
+                timed_out: false,
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -433,6 +451,10 @@ mod tests {
         assert_eq!(pkts.len(), 8);
         assert!(pkts[0].marker && pkts[1..].iter().all(|p| !p.marker));
         assert_eq!(pkts[0].payload, [9, 10, 0, 0]);
-        assert!(pkts[5..].iter().all(|p| p.sequence == 15 && p.payload == [9, 0x8a, 0x03, 0x20]));
+        assert!(
+            pkts[5..]
+                .iter()
+                .all(|p| p.sequence == 15 && p.payload == [9, 0x8a, 0x03, 0x20])
+        );
     }
 }

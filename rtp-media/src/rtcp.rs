@@ -136,7 +136,9 @@ impl ReportBlocks<'_> {
     }
     /// Iterates over the blocks.
     pub fn iter(&self) -> impl Iterator<Item = ReportBlock> + '_ {
-        self.0.chunks_exact(ReportBlock::LEN).map(ReportBlock::parse)
+        self.0
+            .chunks_exact(ReportBlock::LEN)
+            .map(ReportBlock::parse)
     }
 }
 
@@ -175,9 +177,7 @@ impl<'a> SdesChunk<'a> {
 
     /// The CNAME item, if present.
     pub fn cname(&self) -> Option<&'a [u8]> {
-        self.items()
-            .find(|i| i.kind == SDES_CNAME)
-            .map(|i| i.value)
+        self.items().find(|i| i.kind == SDES_CNAME).map(|i| i.value)
     }
 }
 
@@ -529,7 +529,7 @@ impl<'b> RtcpWriter<'b> {
         name: [u8; 4],
         data: &[u8],
     ) -> Result<&mut Self, RtcpError> {
-        if data.len() % 4 != 0 || subtype > 31 {
+        if !data.len().is_multiple_of(4) || subtype > 31 {
             return Err(RtcpError::FieldTooLong);
         }
         let len = 12 + data.len();
@@ -633,7 +633,9 @@ mod tests {
                 reason: Some(b"done")
             }
         );
-        assert!(matches!(pkts[3], RtcpPacket::App { subtype: 3, name, data, .. } if &name == b"PBXK" && data == [1, 2, 3, 4]));
+        assert!(
+            matches!(pkts[3], RtcpPacket::App { subtype: 3, name, data, .. } if &name == b"PBXK" && data == [1, 2, 3, 4])
+        );
     }
 
     #[test]

@@ -225,8 +225,8 @@ impl<'a> RtpPacket<'a> {
             sequence: self.sequence(),
             timestamp: self.timestamp(),
             ssrc: self.ssrc(),
-            csrc_bytes: &self.buf[FIXED_HEADER_LEN
-                ..FIXED_HEADER_LEN + 4 * usize::from(self.buf[0] & 0x0f)],
+            csrc_bytes: &self.buf
+                [FIXED_HEADER_LEN..FIXED_HEADER_LEN + 4 * usize::from(self.buf[0] & 0x0f)],
             extension: self.extension(),
         }
     }
@@ -267,9 +267,7 @@ impl<'a> RtpHeader<'a> {
 
     /// Serialised header length.
     pub fn len(&self) -> usize {
-        FIXED_HEADER_LEN
-            + self.csrc_bytes.len()
-            + self.extension.map_or(0, |e| 4 + e.data.len())
+        FIXED_HEADER_LEN + self.csrc_bytes.len() + self.extension.map_or(0, |e| 4 + e.data.len())
     }
 
     /// Always false: a header has at least 12 bytes (for clippy's `len_without_is_empty`).
@@ -283,11 +281,11 @@ impl<'a> RtpHeader<'a> {
     }
 
     fn write_with(&self, out: &mut [u8], padding_flag: u8) -> Result<usize, RtpError> {
-        if self.csrc_bytes.len() % 4 != 0 || self.csrc_bytes.len() > 4 * MAX_CSRC {
+        if !self.csrc_bytes.len().is_multiple_of(4) || self.csrc_bytes.len() > 4 * MAX_CSRC {
             return Err(RtpError::TooManyCsrcs(self.csrc_bytes.len().div_ceil(4)));
         }
         if let Some(ext) = self.extension
-            && (ext.data.len() % 4 != 0 || ext.data.len() > 4 * usize::from(u16::MAX))
+            && (!ext.data.len().is_multiple_of(4) || ext.data.len() > 4 * usize::from(u16::MAX))
         {
             return Err(RtpError::ExtensionLength(ext.data.len()));
         }

@@ -161,7 +161,8 @@ impl ReceiverStats {
 
     fn update_jitter(&mut self, now: Instant, rtp_timestamp: u32) {
         let origin = *self.origin.get_or_insert(now);
-        let arrival = now.saturating_duration_since(origin).as_secs_f64() * f64::from(self.clock_rate);
+        let arrival =
+            now.saturating_duration_since(origin).as_secs_f64() * f64::from(self.clock_rate);
         // Transit in timestamp units; the timestamp is unwrapped against the
         // previous transit so that a 32-bit wrap does not show up as jitter.
         let transit = arrival - f64::from(rtp_timestamp);
@@ -189,7 +190,9 @@ impl ReceiverStats {
 
     /// Packets expected (A.3).
     pub fn expected(&self) -> u32 {
-        self.extended_max().wrapping_sub(self.base_seq).wrapping_add(1)
+        self.extended_max()
+            .wrapping_sub(self.base_seq)
+            .wrapping_add(1)
     }
 
     /// Packets received, duplicates included (A.1 `received`).
@@ -249,7 +252,10 @@ impl ReceiverStats {
         let (last_sr, delay_since_last_sr) = match self.last_sr {
             Some((lsr, at)) => {
                 let d = now.saturating_duration_since(at);
-                (lsr, (d.as_secs_f64() * 65536.0).min(f64::from(u32::MAX)) as u32)
+                (
+                    lsr,
+                    (d.as_secs_f64() * 65536.0).min(f64::from(u32::MAX)) as u32,
+                )
             }
             None => (0, 0),
         };
@@ -359,7 +365,11 @@ mod tests {
         let t = t0();
         let mut s = ReceiverStats::new(Ssrc(1), 8000, 0, StatsConfig::default());
         for i in 0..50u16 {
-            s.handle_packet(t + Duration::from_millis(20 * u64::from(i)), i, 160 * u32::from(i));
+            s.handle_packet(
+                t + Duration::from_millis(20 * u64::from(i)),
+                i,
+                160 * u32::from(i),
+            );
         }
         assert!(s.jitter() < 1e-6);
         // Alternate +2 ms / 0: |D| = 2 ms = 16 units every packet, so J → 16.

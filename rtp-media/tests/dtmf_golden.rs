@@ -77,7 +77,10 @@ fn receiver_reports_one_digit_per_golden_capture() {
             .iter()
             .filter_map(|r| {
                 let p = RtpPacket::parse(&r.payload).ok()?;
-                TelephoneEvent::parse(p.payload()).ok()?.end.then_some(p.sequence())
+                TelephoneEvent::parse(p.payload())
+                    .ok()?
+                    .end
+                    .then_some(p.sequence())
             })
             .collect();
         assert_eq!(ends.len(), 3);
@@ -90,7 +93,9 @@ fn receiver_decodes_all_captures_as_one_stream() {
     let Some(mut captures) = load() else { return };
     // Same SSRC throughout; order the captures by their first sequence number.
     captures.sort_by_key(|(_, recs)| {
-        RtpPacket::parse(&recs[0].payload).map(|p| p.sequence()).unwrap_or(0)
+        RtpPacket::parse(&recs[0].payload)
+            .map(|p| p.sequence())
+            .unwrap_or(0)
     });
     let expected: String = captures.iter().map(|(d, _)| *d).collect();
     let t0 = origin();

@@ -58,31 +58,51 @@ fn compare(file: &std::path::Path, records: &[UdpRecord]) {
     let o = ours(records);
     eprintln!(
         "tshark: pkts {} lost {} mean jitter {} max jitter {}; ours: pkts {} lost {} mean {:.4} max {:.4}",
-        t.packets, t.lost, t.mean_jitter_ms, t.max_jitter_ms, o.received, o.lost, o.mean_jitter_ms, o.max_jitter_ms
+        t.packets,
+        t.lost,
+        t.mean_jitter_ms,
+        t.max_jitter_ms,
+        o.received,
+        o.lost,
+        o.mean_jitter_ms,
+        o.max_jitter_ms
     );
     assert_eq!(u64::from(o.received), t.packets, "packet count");
     assert_eq!(o.lost, t.lost, "cumulative loss");
     // tshark prints three decimals: agree to within its rounding.
-    assert!((o.max_jitter_ms - t.max_jitter_ms).abs() <= 0.000_51, "max jitter");
-    assert!((o.mean_jitter_ms - t.mean_jitter_ms).abs() <= 0.000_51, "mean jitter");
+    assert!(
+        (o.max_jitter_ms - t.max_jitter_ms).abs() <= 0.000_51,
+        "max jitter"
+    );
+    assert!(
+        (o.mean_jitter_ms - t.mean_jitter_ms).abs() <= 0.000_51,
+        "mean jitter"
+    );
 }
 
 #[test]
 fn g711a_capture_matches_tshark() {
     let what = "g711a_capture_matches_tshark";
-    let Some(path) = sip_tester_pcap(what, "g711a.pcap") else { return };
+    let Some(path) = sip_tester_pcap(what, "g711a.pcap") else {
+        return;
+    };
     if !have_tshark(what) {
         return;
     }
     let pcap = Pcap::parse(&testkit::read(&path));
-    assert_eq!(pcap.records.iter().filter(|r| r.dst_port == PORT).count(), 236);
+    assert_eq!(
+        pcap.records.iter().filter(|r| r.dst_port == PORT).count(),
+        236
+    );
     compare(&path, &pcap.records);
 }
 
 #[test]
 fn impaired_g711a_capture_matches_tshark() {
     let what = "impaired_g711a_capture_matches_tshark";
-    let Some(path) = sip_tester_pcap(what, "g711a.pcap") else { return };
+    let Some(path) = sip_tester_pcap(what, "g711a.pcap") else {
+        return;
+    };
     if !have_tshark(what) {
         return;
     }

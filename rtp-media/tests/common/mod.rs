@@ -48,7 +48,11 @@ impl Pcap {
         };
         let rd32 = |b: &[u8], at: usize| {
             let w = [b[at], b[at + 1], b[at + 2], b[at + 3]];
-            if little { u32::from_le_bytes(w) } else { u32::from_be_bytes(w) }
+            if little {
+                u32::from_le_bytes(w)
+            } else {
+                u32::from_be_bytes(w)
+            }
         };
         let linktype = rd32(data, 20);
         let mut at = 24;
@@ -146,8 +150,15 @@ pub fn sip_tester_pcap(what: &str, name: &str) -> Option<PathBuf> {
     if p.is_file() {
         return Some(p);
     }
-    assert!(!required(), "{what}: {} missing and REQUIRE_SHARED_TESTDATA=1 (install sip-tester)", p.display());
-    eprintln!("SKIP {what}: {} not found (apt-get install sip-tester)", p.display());
+    assert!(
+        !required(),
+        "{what}: {} missing and REQUIRE_SHARED_TESTDATA=1 (install sip-tester)",
+        p.display()
+    );
+    eprintln!(
+        "SKIP {what}: {} not found (apt-get install sip-tester)",
+        p.display()
+    );
     None
 }
 
@@ -156,7 +167,10 @@ pub fn have_tshark(what: &str) -> bool {
     if testkit::have_program("tshark") {
         return true;
     }
-    assert!(!required(), "{what}: tshark missing and REQUIRE_SHARED_TESTDATA=1");
+    assert!(
+        !required(),
+        "{what}: tshark missing and REQUIRE_SHARED_TESTDATA=1"
+    );
     eprintln!("SKIP {what}: tshark not installed (apt-get install tshark)");
     false
 }
@@ -167,7 +181,11 @@ pub fn tshark(args: &[&str]) -> String {
         .args(args)
         .output()
         .expect("run tshark");
-    assert!(out.status.success(), "tshark failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "tshark failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
