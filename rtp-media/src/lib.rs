@@ -3,5 +3,6 @@
 pub mod dtmf;
 pub mod rtcp;
 pub mod rtp;
+pub mod sdes;
 pub mod srtp;
 pub mod stats;
