@@ -470,6 +470,42 @@ mod tests {
     }
 
     #[test]
+    fn decoder_conceals_a_lost_frame() {
+        // A 250 Hz tone (period 32 samples): the concealed 20 ms frame
+        // follows it closely at first and the decoder resumes cleanly.
+        let pcm: Vec<i16> = (0..800)
+            .map(|i| (8000.0 * (f64::from(i) * std::f64::consts::PI / 16.0).sin()) as i16)
+            .collect();
+        let mut bytes = vec![0u8; 800];
+        PcmuEncoder::new().encode(&pcm, &mut bytes).unwrap();
+        let mut dec = PcmuDecoder::new();
+        let mut out = vec![0i16; 800];
+        for (f, (payload, frame)) in bytes.chunks(160).zip(out.chunks_mut(160)).enumerate() {
+            if f == 3 {
+                assert_eq!(dec.conceal(frame), Ok(160));
+            } else {
+                assert_eq!(dec.decode(payload, frame), Ok(160));
+            }
+        }
+        // First 10 ms of the concealed frame within 2 µ-law steps of the truth.
+        for i in 480..560 {
+            let want = ulaw_decode(bytes[i]);
+            assert!(
+                (i32::from(out[i]) - i32::from(want)).abs() < 600,
+                "sample {i}"
+            );
+        }
+        // After the merge window the output is the plain decode again.
+        for i in 700..800 {
+            assert_eq!(out[i], ulaw_decode(bytes[i]));
+        }
+        dec.reset();
+        let mut lost = [1i16; 10];
+        assert_eq!(dec.conceal(&mut lost), Ok(10));
+        assert_eq!(lost, [0; 10]); // nothing to repeat after a reset
+    }
+
+    #[test]
     fn transcoding_between_laws() {
         let a: Vec<u8> = (0..=255).collect();
         let mut u = vec![0u8; 256];

@@ -385,6 +385,52 @@ mod tests {
     }
 
     #[test]
+    fn extreme_input_never_panics() {
+        // Full-scale square waves and alternating extremes drive every
+        // limiter (QMF outputs, predictor, scale factors).
+        let mut pcm = Vec::new();
+        for i in 0..4000 {
+            pcm.push(if (i / 7) % 2 == 0 { i16::MAX } else { i16::MIN });
+        }
+        for i in 0..4000 {
+            pcm.push(if i % 2 == 0 { i16::MAX } else { i16::MIN });
+        }
+        let mut enc = G722Encoder::new();
+        let mut bytes = vec![0u8; pcm.len() / 2];
+        enc.encode(&pcm, &mut bytes).unwrap();
+        for mode in [G722Mode::Mode1, G722Mode::Mode2, G722Mode::Mode3] {
+            let mut dec = G722Decoder::new(mode);
+            let mut out = vec![0i16; pcm.len()];
+            dec.decode(&bytes, &mut out).unwrap();
+            // Every byte value is a valid codeword, including the ones no
+            // encoder emits (IL 0..=3).
+            let all: Vec<u8> = (0..=255).collect();
+            let mut out = vec![0i16; 512];
+            assert_eq!(dec.decode(&all, &mut out), Ok(512));
+        }
+    }
+
+    #[test]
+    fn reset_restores_the_initial_state() {
+        let pcm = tone(640, 440.0, 9000.0);
+        let mut enc = G722Encoder::new();
+        let mut first = vec![0u8; 320];
+        let mut second = vec![0u8; 320];
+        enc.encode(&pcm, &mut first).unwrap();
+        enc.reset();
+        enc.encode(&pcm, &mut second).unwrap();
+        assert_eq!(first, second);
+        let mut dec = G722Decoder::new(G722Mode::Mode2);
+        let (mut a, mut b) = (vec![0i16; 640], vec![0i16; 640]);
+        dec.decode(&first, &mut a).unwrap();
+        dec.reset();
+        assert_eq!(dec.mode(), G722Mode::Mode2);
+        dec.decode(&first, &mut b).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(G722Mode::Mode3.bit_rate(), 48_000);
+    }
+
+    #[test]
     fn concealment_keeps_decoder_in_step() {
         // Lose 2 of 10 frames of a 500 Hz tone; after the loss the decoded
         // audio is close to the loss-free decode again.
