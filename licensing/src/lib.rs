@@ -1,6 +1,33 @@
-//! Signed, EID-bound licence files and the complete MiVoice Office 400 licence model (Tab. 15).
+//! Signed, EID-bound licence files and the complete MiVoice Office 400 licence model.
 //!
-//! **Status:** scaffold. The API of this crate is being built; see the
-//! project's issue tracker ("licensing"). Nothing here is stable yet.
-//!
-//! Pure crate: wall-clock time is injected; signatures use `ring` (Ed25519).
+//! (Manual: see the sections below.)
+
+mod admission;
+pub mod catalogue;
+mod date;
+mod engine;
+mod event;
+mod file;
+mod key;
+mod pool;
+mod state;
+pub mod ucm;
+
+pub use admission::{
+    ChannelGuard, ChannelKind, MediaSwitch, Package, PackageSeat, Registration, Session, SwaSource,
+    SwaStatus, SwaValidity, TerminalKind, UccBonus, UserTerminals, ucc_bonus,
+};
+pub use catalogue::{Kind, LicenceInfo, LicenceType, OaiConsumer, Placement, Unlicensed};
+pub use date::Date;
+pub use engine::{
+    Behaviour, Config, Grant, Identity, Licensing, LoadError, Mode, Platform, Refusal, Role,
+    SatelliteRoles, ServerVerdict, ViewEntry, ViewValue,
+};
+pub use event::{Event, LimitClass, RestrictedCause};
+pub use file::{
+    Activation, Binding, Eid, Expectations, FORMAT_VERSION, Field, LicenceFile, MAX_COUNT, Release,
+    SalesChannel, Swa, Value, VerifyError,
+};
+pub use key::{KeyError, KeyId, SIGNATURE_LEN, SigningKey, TrustAnchors, VerifyingKey};
+pub use pool::{Lease, NodeId, PoolKey, Pools, UserId};
+pub use state::{PersistentState, StateError};
