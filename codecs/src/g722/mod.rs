@@ -290,8 +290,8 @@ impl Decoder for G722Decoder {
         // signal, as if its codewords had been received.
         for pair in out.chunks_exact(2) {
             let (xl, xh) = self.shadow_qmf.analyse(pair[0], pair[1]);
-            let il = self.low.clone_quantise_low(xl);
-            let ih = self.high.clone_quantise_high(xh);
+            let il = self.low.peek_low(xl);
+            let ih = self.high.peek_high(xh);
             let _ = self.decode_byte((ih << 6) | il);
         }
         Ok(out.len())
@@ -305,13 +305,13 @@ impl Decoder for G722Decoder {
 impl Band {
     /// The lower-band code the encoder would emit for `xl` from this state,
     /// without changing the state.
-    fn clone_quantise_low(&self, xl: i32) -> u8 {
+    fn peek_low(&self, xl: i32) -> u8 {
         self.clone().encode_low(xl)
     }
 
     /// The higher-band code the encoder would emit for `xh` from this state,
     /// without changing the state.
-    fn clone_quantise_high(&self, xh: i32) -> u8 {
+    fn peek_high(&self, xh: i32) -> u8 {
         self.clone().encode_high(xh)
     }
 }

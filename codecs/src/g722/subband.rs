@@ -219,20 +219,16 @@ impl Band {
         let el = sat(xl - self.s);
         // QUANTL: the magnitude is the one's complement for negative errors.
         let wd = if el >= 0 { el } else { -(el + 1) };
-        // Smallest interval `mil` in 1..=29 whose upper decision level
-        // exceeds the magnitude, else 30 (the levels grow with `mil`).
+        // The interval `mil` (1..=30): one plus the number of decision
+        // levels 1..=29 at or below the magnitude (the levels grow with
+        // `mil`). Counting instead of searching has no data-dependent
+        // branches and vectorises.
         let det = self.det;
-        let mut lo = 1;
-        let mut hi = 30;
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            if wd < (Q6[mid] * det) >> 12 {
-                hi = mid;
-            } else {
-                lo = mid + 1;
-            }
+        let mut mil = 1;
+        for &q in &Q6[1..30] {
+            mil += usize::from(wd >= (q * det) >> 12);
         }
-        let il = if el < 0 { ILN[lo] } else { ILP[lo] };
+        let il = if el < 0 { ILN[mil] } else { ILP[mil] };
         // INVQAL, LOGSCL, SCALEL, predictor.
         let ril = usize::from(il >> 2);
         let dlt = (det * QM4[ril]) >> 15;
