@@ -1,6 +1,7 @@
 //! Sans-IO media engine for PBXKit (manual in progress).
 
 pub mod dtmf;
+pub mod jitter;
 pub mod rtcp;
 pub mod rtp;
 pub mod sdes;
