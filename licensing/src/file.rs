@@ -206,6 +206,12 @@ impl fmt::Display for Field {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum VerifyError {
+    /// The file is not UTF-8 text.
+    #[error("licence file is not UTF-8 text (at byte {offset})")]
+    NotUtf8 {
+        /// Offset of the first invalid byte.
+        offset: usize,
+    },
     /// Not a TOML document.
     #[error("licence file is not valid TOML (at byte {offset:?})")]
     Syntax {
@@ -640,6 +646,14 @@ impl LicenceFile {
             licences,
         };
         Ok((file, signature))
+    }
+
+    /// [`LicenceFile::verify`] for raw bytes (as read from disk or the network).
+    pub fn verify_bytes(bytes: &[u8], expect: &Expectations<'_>) -> Result<Self, VerifyError> {
+        let text = std::str::from_utf8(bytes).map_err(|e| VerifyError::NotUtf8 {
+            offset: e.valid_up_to(),
+        })?;
+        Self::verify(text, expect)
     }
 
     /// Verifies untrusted file text against the trust anchors and this system's identity
