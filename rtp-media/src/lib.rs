@@ -1,5 +1,6 @@
 //! Sans-IO media engine for PBXKit (manual in progress).
 
+pub mod budget;
 pub mod dtmf;
 pub mod jitter;
 pub mod rtcp;
