@@ -1,0 +1,332 @@
+//! Address headers: `From`, `To`, `Contact`, `Route`, `Record-Route`, `Refer-To`,
+//! `Referred-By`, `P-Asserted-Identity`, `Diversion` (RFC 3261 §20, RFC 3515, RFC 3892,
+//! RFC 3325, RFC 5806).
+
+use std::borrow::Cow;
+use std::ops::Deref;
+
+use super::{Header, HeaderParams};
+use crate::error::{Expected, ValueError};
+use crate::name::HeaderName;
+use crate::text::{Scanner, is_lws, is_token, parse_u32, trim_lws, unquote};
+use crate::uri::Uri;
+
+/// `[display-name] <URI> *(;param)` or `addr-spec *(;param)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameAddr<'a> {
+    display: Option<&'a str>,
+    uri: Uri<'a>,
+    bracketed: bool,
+    params: HeaderParams<'a>,
+}
+
+impl<'a> NameAddr<'a> {
+    /// Decodes a name-addr or addr-spec followed by header parameters.
+    pub fn parse(value: &'a str) -> Result<Self, ValueError> {
+        let value = trim_lws(value);
+        let mut sc = Scanner::new(value);
+        let (display, bracketed_start) = if sc.peek() == Some(b'"') {
+            let q = sc.quoted()?;
+            sc.skip_lws();
+            if sc.peek() != Some(b'<') {
+                return Err(ValueError::Expected(Expected::LeftAngle));
+            }
+            (Some(q), Some(sc.pos()))
+        } else if let Some(lt) = value.find('<') {
+            // display-name = *(token LWS): every word before `<` must be a token.
+            let words = trim_lws(value.get(..lt).unwrap_or(""));
+            if words
+                .split(|c: char| c.is_ascii() && is_lws(c as u8))
+                .any(|w| !w.is_empty() && !w.bytes().all(is_token))
+            {
+                return Err(ValueError::Expected(Expected::Token));
+            }
+            ((!words.is_empty()).then_some(words), Some(lt))
+        } else {
+            (None, None)
+        };
+        match bracketed_start {
+            Some(lt) => {
+                let after = value.get(lt + 1..).unwrap_or("");
+                let gt = after.find('>').ok_or(ValueError::Expected(Expected::RightAngle))?;
+                let inner = after.get(..gt).unwrap_or("");
+                // LAQUOT addr-spec RAQUOT: no LWS inside the brackets (RFC 4475 §3.1.2.14).
+                if inner.bytes().any(is_lws) {
+                    return Err(ValueError::Uri(crate::error::UriError::Character));
+                }
+                let uri = Uri::parse(inner)?;
+                let params = HeaderParams::parse(after.get(gt + 1..).unwrap_or(""))?;
+                Ok(Self {
+                    display,
+                    uri,
+                    bracketed: true,
+                    params,
+                })
+            }
+            None => {
+                // addr-spec: the URI ends at the first `;` or LWS; its parameters are header
+                // parameters (RFC 3261 §20.10). `?` or `,` would need `<>`.
+                let end = value
+                    .bytes()
+                    .position(|b| b == b';' || is_lws(b))
+                    .unwrap_or(value.len());
+                let spec = value.get(..end).unwrap_or("");
+                if spec.contains('?') || spec.contains(',') {
+                    return Err(ValueError::UnbracketedUri);
+                }
+                let uri = Uri::parse(spec)?;
+                let params = HeaderParams::parse(value.get(end..).unwrap_or(""))?;
+                Ok(Self {
+                    display: None,
+                    uri,
+                    bracketed: false,
+                    params,
+                })
+            }
+        }
+    }
+
+    /// The display name as written (quoted string with its quotes, or tokens).
+    pub const fn display_raw(&self) -> Option<&'a str> {
+        self.display
+    }
+
+    /// The display name with quotes and escapes removed.
+    pub fn display_name(&self) -> Option<Cow<'a, str>> {
+        self.display.map(|d| {
+            if d.starts_with('"') {
+                unquote(d)
+            } else {
+                Cow::Borrowed(d)
+            }
+        })
+    }
+
+    /// The URI.
+    pub const fn uri(&self) -> &Uri<'a> {
+        &self.uri
+    }
+
+    /// Whether the URI was written in `<>`.
+    pub const fn is_bracketed(&self) -> bool {
+        self.bracketed
+    }
+
+    /// The header parameters (after the URI).
+    pub const fn params(&self) -> &HeaderParams<'a> {
+        &self.params
+    }
+
+    /// The `tag` parameter (From/To).
+    pub fn tag(&self) -> Option<&'a str> {
+        self.params.get("tag").flatten()
+    }
+}
+
+macro_rules! addr_header {
+    ($(#[$doc:meta])* $ty:ident, $name:ident, $list:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct $ty<'a>(pub NameAddr<'a>);
+
+        impl<'a> Deref for $ty<'a> {
+            type Target = NameAddr<'a>;
+            fn deref(&self) -> &NameAddr<'a> {
+                &self.0
+            }
+        }
+
+        impl<'a> Header<'a> for $ty<'a> {
+            const NAME: HeaderName = HeaderName::$name;
+            const LIST: bool = $list;
+            fn decode(value: &'a str) -> Result<Self, ValueError> {
+                NameAddr::parse(value).map($ty)
+            }
+        }
+    };
+}
+
+addr_header!(
+    /// `From` (RFC 3261 §20.20).
+    From, From, false);
+addr_header!(
+    /// `To` (RFC 3261 §20.39).
+    To, To, false);
+addr_header!(
+    /// One `Route` element (RFC 3261 §20.34).
+    Route, Route, true);
+addr_header!(
+    /// One `Record-Route` element (RFC 3261 §20.30).
+    RecordRoute, RecordRoute, true);
+addr_header!(
+    /// `Refer-To` (RFC 3515 §2.1).
+    ReferTo, ReferTo, false);
+addr_header!(
+    /// `Referred-By` (RFC 3892).
+    ReferredBy, ReferredBy, false);
+addr_header!(
+    /// One `P-Asserted-Identity` element (RFC 3325).
+    PAssertedIdentity, PAssertedIdentity, true);
+addr_header!(
+    /// One `Diversion` element (RFC 5806), with `reason`, `counter`, `privacy` parameters.
+    Diversion, Diversion, true);
+
+impl<'a> Diversion<'a> {
+    /// The `reason` parameter (unquoted if quoted).
+    pub fn reason(&self) -> Option<Cow<'a, str>> {
+        self.params().get("reason").flatten().map(unquote)
+    }
+
+    /// The `counter` parameter.
+    pub fn counter(&self) -> Option<u32> {
+        self.params()
+            .get("counter")
+            .flatten()
+            .and_then(|c| parse_u32(c).ok())
+    }
+}
+
+impl<'a> ReferTo<'a> {
+    /// The `Replaces` carried as an escaped URI header (`?Replaces=…`), still escaped.
+    pub fn replaces_escaped(&self) -> Option<&'a str> {
+        let sip = self.uri().as_sip()?;
+        sip.header_pairs()
+            .find(|(n, _)| n.eq_ignore_ascii_case("Replaces"))
+            .map(|(_, v)| v)
+    }
+}
+
+/// The value of one `Contact` element.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContactValue<'a> {
+    /// `*` (REGISTER removing all bindings, RFC 3261 §10.2.2).
+    Star,
+    /// An address.
+    Addr(NameAddr<'a>),
+}
+
+/// One `Contact` element (RFC 3261 §20.10).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contact<'a>(pub ContactValue<'a>);
+
+impl<'a> Contact<'a> {
+    /// Whether this is `*`.
+    pub const fn is_star(&self) -> bool {
+        matches!(self.0, ContactValue::Star)
+    }
+
+    /// The address, unless `*`.
+    pub const fn addr(&self) -> Option<&NameAddr<'a>> {
+        match &self.0 {
+            ContactValue::Star => None,
+            ContactValue::Addr(a) => Some(a),
+        }
+    }
+
+    /// The `expires` contact parameter (delta-seconds; values above 2^32-1 are an error).
+    pub fn expires(&self) -> Option<Result<u32, ValueError>> {
+        self.addr()?.params().get("expires").map(|v| parse_u32(v.unwrap_or("")))
+    }
+
+    /// The `q` parameter in thousandths (`q=0.33` is 330), per RFC 3261 `qvalue`.
+    pub fn q(&self) -> Option<Result<u16, ValueError>> {
+        self.addr()?.params().get("q").map(|v| parse_qvalue(v.unwrap_or("")))
+    }
+}
+
+/// RFC 3261 `qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )`, in thousandths.
+pub(crate) fn parse_qvalue(v: &str) -> Result<u16, ValueError> {
+    let err = ValueError::Expected(Expected::Number);
+    let (int, frac) = v.split_once('.').unwrap_or((v, ""));
+    if frac.len() > 3 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(err);
+    }
+    let mut thousandths: u16 = 0;
+    for (i, b) in frac.bytes().enumerate() {
+        thousandths += u16::from(b - b'0') * [100, 10, 1][i];
+    }
+    match int {
+        "0" => Ok(thousandths),
+        "1" if thousandths == 0 => Ok(1000),
+        _ => Err(err),
+    }
+}
+
+impl<'a> Header<'a> for Contact<'a> {
+    const NAME: HeaderName = HeaderName::Contact;
+    const LIST: bool = true;
+
+    fn decode(value: &'a str) -> Result<Self, ValueError> {
+        if value == "*" {
+            return Ok(Self(ContactValue::Star));
+        }
+        let addr = NameAddr::parse(value)?;
+        let contact = Self(ContactValue::Addr(addr));
+        if let Some(Err(e)) = contact.q() {
+            return Err(e);
+        }
+        // An overlarge `expires` is tolerated (RFC 4475 §3.1.2.4); a non-number is not.
+        if let Some(Err(ValueError::Expected(e))) = contact.expires() {
+            return Err(ValueError::Expected(e));
+        }
+        Ok(contact)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::uri::Host;
+
+    #[test]
+    fn name_addr_forms() {
+        let a = NameAddr::parse("\"J Rosenberg \\\\\\\"\"       <sip:jdrosen@example.com>\r\n  ;\r\n  tag = 98asjd8").unwrap();
+        assert_eq!(a.display_name().unwrap(), "J Rosenberg \\\"");
+        assert_eq!(a.tag(), Some("98asjd8"));
+        let a = NameAddr::parse("sip:vivekg@chair-dnrc.example.com ;   tag    = 1918181833n").unwrap();
+        assert!(!a.is_bracketed());
+        assert_eq!(a.tag(), Some("1918181833n"));
+        // lwsdisp: no LWS between display name and `<`.
+        let a = NameAddr::parse("caller<sip:caller@example.com>;tag=323").unwrap();
+        assert_eq!(a.display_name().unwrap(), "caller");
+        let a = NameAddr::parse("token1~` token2'+_ token3*%!.- <sip:mundane@example.com>").unwrap();
+        assert_eq!(a.display_raw(), Some("token1~` token2'+_ token3*%!.-"));
+        // cparam01 vs cparam02: who owns `;unknownparam`.
+        let c = NameAddr::parse("sip:+19725552222@gw1.example.net;unknownparam").unwrap();
+        assert!(c.params().contains("unknownparam"));
+        assert!(c.uri().as_sip().unwrap().params().is_empty());
+        let c = NameAddr::parse("<sip:+19725552222@gw1.example.net;unknownparam>").unwrap();
+        assert!(!c.params().contains("unknownparam"));
+        assert!(c.uri().as_sip().unwrap().params().contains("unknownparam"));
+        let a = NameAddr::parse("<sip:[2001:db8::10]:5070>").unwrap();
+        assert_eq!(a.uri().as_sip().unwrap().host(), Host::Ipv6("2001:db8::10".parse().unwrap()));
+    }
+
+    #[test]
+    fn name_addr_rejects() {
+        // RFC 4475 §3.1.2.6, .13, .14, .15.
+        assert!(NameAddr::parse("\"Mr. J. User <sip:j.user@example.com>").is_err());
+        assert_eq!(
+            NameAddr::parse("sip:user@example.com?Route=%3Csip:sip.example.com%3E"),
+            Err(ValueError::UnbracketedUri)
+        );
+        assert!(NameAddr::parse("\"Watson, Thomas\" < sip:t.watson@example.org >").is_err());
+        assert!(NameAddr::parse("Bell, Alexander <sip:a.g.bell@bell-tel.com>;tag=43").is_err());
+        assert!(NameAddr::parse("\"Joe\" <sip:joe@example.org>;;;;").is_err());
+        assert!(NameAddr::parse("<sip:joe@example.org").is_err());
+        assert!(NameAddr::parse("").is_err());
+    }
+
+    #[test]
+    fn contact_params() {
+        let c = Contact::decode("\"Quoted string \\\"\\\"\" <sip:jdrosen@example.com> ; newparam =\r\n      newvalue ;\r\n  secondparam ; q = 0.33").unwrap();
+        assert_eq!(c.q(), Some(Ok(330)));
+        assert!(Contact::decode("*").unwrap().is_star());
+        let c = Contact::decode("<sip:a@b>;expires=4294967296").unwrap();
+        assert_eq!(c.expires(), Some(Err(ValueError::Overflow)));
+        assert!(Contact::decode("<sip:a@b>;q=2").is_err());
+        assert_eq!(parse_qvalue("1.000"), Ok(1000));
+        assert_eq!(parse_qvalue("0.5"), Ok(500));
+        assert!(parse_qvalue("1.5").is_err());
+    }
+}

@@ -1,0 +1,275 @@
+//! `Via` (RFC 3261 §20.42, RFC 3581 `rport`, RFC 5118 §4.5).
+
+use std::fmt;
+
+use super::{Header, HeaderParams};
+use crate::error::{Expected, UriError, ValueError};
+use crate::name::HeaderName;
+use crate::text::{Scanner, is_lws, is_token, parse_u32};
+use crate::uri::{Host, parse_port};
+
+/// The transport of a Via (`UDP`, `TCP`, `TLS`, `SCTP`, `WS`, `WSS` or any other token).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Transport<'a> {
+    /// UDP.
+    Udp,
+    /// TCP.
+    Tcp,
+    /// TLS over TCP.
+    Tls,
+    /// SCTP.
+    Sctp,
+    /// WebSocket (RFC 7118).
+    Ws,
+    /// Secure WebSocket (RFC 7118).
+    Wss,
+    /// Any other token, as written (RFC 4475 §3.1.1.10: `UNKNOWN`).
+    Other(&'a str),
+}
+
+impl<'a> Transport<'a> {
+    /// Recognises a transport token, ignoring case.
+    pub fn parse(s: &'a str) -> Self {
+        for (name, t) in [
+            ("UDP", Self::Udp),
+            ("TCP", Self::Tcp),
+            ("TLS", Self::Tls),
+            ("SCTP", Self::Sctp),
+            ("WS", Self::Ws),
+            ("WSS", Self::Wss),
+        ] {
+            if s.eq_ignore_ascii_case(name) {
+                return t;
+            }
+        }
+        Self::Other(s)
+    }
+
+    /// The canonical upper-case name.
+    pub const fn as_str(&self) -> &'a str {
+        match self {
+            Self::Udp => "UDP",
+            Self::Tcp => "TCP",
+            Self::Tls => "TLS",
+            Self::Sctp => "SCTP",
+            Self::Ws => "WS",
+            Self::Wss => "WSS",
+            Self::Other(s) => s,
+        }
+    }
+
+    /// Whether the transport is reliable (stream-based): Content-Length is then mandatory.
+    pub const fn is_reliable(&self) -> bool {
+        !matches!(self, Self::Udp | Self::Other(_))
+    }
+}
+
+impl fmt::Display for Transport<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One Via element: `SIP/2.0/UDP host:port;branch=…;received=…;rport`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Via<'a> {
+    transport: Transport<'a>,
+    host: Host<'a>,
+    host_raw: &'a str,
+    port: Option<u16>,
+    params: HeaderParams<'a>,
+}
+
+/// The RFC 3261 §8.1.1.7 branch magic cookie.
+pub const BRANCH_COOKIE: &str = "z9hG4bK";
+
+impl<'a> Via<'a> {
+    /// The transport.
+    pub const fn transport(&self) -> Transport<'a> {
+        self.transport
+    }
+
+    /// The sent-by host.
+    pub const fn host(&self) -> Host<'a> {
+        self.host
+    }
+
+    /// The sent-by host as written (IPv6 with brackets).
+    pub const fn host_str(&self) -> &'a str {
+        self.host_raw
+    }
+
+    /// The sent-by port, if written.
+    pub const fn port(&self) -> Option<u16> {
+        self.port
+    }
+
+    /// All parameters.
+    pub const fn params(&self) -> &HeaderParams<'a> {
+        &self.params
+    }
+
+    /// The `branch` parameter.
+    pub fn branch(&self) -> Option<&'a str> {
+        self.params.get("branch").flatten()
+    }
+
+    /// Whether the branch starts with the RFC 3261 magic cookie and has something after it
+    /// (RFC 4475 §3.2.1: `z9hG4bK` alone is no transaction identifier).
+    pub fn has_rfc3261_branch(&self) -> bool {
+        self.branch()
+            .and_then(|b| b.strip_prefix(BRANCH_COOKIE))
+            .is_some_and(|rest| !rest.is_empty())
+    }
+
+    /// The `received` address, brackets accepted or not (RFC 5118 §4.5).
+    pub fn received(&self) -> Option<Host<'a>> {
+        self.params
+            .get("received")
+            .flatten()
+            .and_then(|v| parse_received(v).ok())
+    }
+
+    /// `None` without `rport`, `Some(None)` for a bare `rport` (a request), `Some(Some(p))`
+    /// when filled in (RFC 3581).
+    pub fn rport(&self) -> Option<Option<u16>> {
+        self.params
+            .get("rport")
+            .map(|v| v.and_then(|p| parse_port(p).ok()))
+    }
+
+    /// The `maddr` parameter.
+    pub fn maddr(&self) -> Option<Host<'a>> {
+        self.params
+            .get("maddr")
+            .flatten()
+            .and_then(|v| Host::parse(v, false).ok())
+    }
+
+    /// The `ttl` parameter.
+    pub fn ttl(&self) -> Option<u8> {
+        self.params
+            .get("ttl")
+            .flatten()
+            .and_then(|v| v.parse().ok())
+    }
+}
+
+fn parse_received(v: &str) -> Result<Host<'_>, UriError> {
+    match Host::parse(v, true)? {
+        Host::Name(_) => Err(UriError::Host),
+        ip => Ok(ip),
+    }
+}
+
+impl<'a> Header<'a> for Via<'a> {
+    const NAME: HeaderName = HeaderName::Via;
+    const LIST: bool = true;
+
+    fn decode(value: &'a str) -> Result<Self, ValueError> {
+        let mut sc = Scanner::new(value);
+        let name = sc.token()?;
+        if !sc.eat_sep(b'/') {
+            return Err(ValueError::Expected(Expected::Slash));
+        }
+        let version = sc.token()?;
+        if !name.eq_ignore_ascii_case("SIP") || version != "2.0" {
+            return Err(ValueError::Expected(Expected::Version));
+        }
+        if !sc.eat_sep(b'/') {
+            return Err(ValueError::Expected(Expected::Slash));
+        }
+        let transport = Transport::parse(sc.token()?);
+        if !sc.skip_lws() {
+            return Err(ValueError::Syntax(sc.pos()));
+        }
+        // sent-by = host [ COLON port ], COLON = SWS ":" SWS
+        let start = sc.pos();
+        if sc.peek() == Some(b'[') {
+            sc.take_while(|b| b != b']');
+            sc.expect(b']', Expected::Host)?;
+        } else {
+            sc.take_while(|b| is_token(b) && b != b'%');
+        }
+        let host_raw = sc.slice(start, sc.pos())?;
+        let host = Host::parse(host_raw, false)?;
+        let port = if sc.eat_sep(b':') {
+            let p = sc.take_while(|b| b.is_ascii_digit());
+            Some(parse_port(p)?)
+        } else {
+            None
+        };
+        let rest = sc.rest();
+        let params = HeaderParams::parse(rest)?;
+        for (n, v) in params.iter() {
+            let bad = if n.eq_ignore_ascii_case("received") {
+                v.is_none_or(|v| parse_received(v).is_err())
+            } else if n.eq_ignore_ascii_case("rport") {
+                v.is_some_and(|v| parse_port(v).is_err())
+            } else if n.eq_ignore_ascii_case("ttl") {
+                v.is_none_or(|v| parse_u32(v).map_or(true, |t| t > 255))
+            } else if n.eq_ignore_ascii_case("maddr") {
+                v.is_none_or(|v| Host::parse(v, false).is_err())
+            } else if n.eq_ignore_ascii_case("branch") {
+                v.is_none_or(|v| !v.bytes().all(is_token))
+            } else {
+                false
+            };
+            if bad {
+                return Err(ValueError::Expected(Expected::Param));
+            }
+        }
+        if rest.bytes().next().is_some_and(|b| !is_lws(b) && b != b';') {
+            return Err(ValueError::Trailing);
+        }
+        Ok(Self {
+            transport,
+            host,
+            host_raw,
+            port,
+            params,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folded_via_from_rfc4475_wsinv() {
+        let v = Via::decode("SIP  /   2.0\r\n /UDP\r\n    192.0.2.2;branch=390skdjuw").unwrap();
+        assert_eq!(v.transport(), Transport::Udp);
+        assert_eq!(v.host(), Host::Ipv4("192.0.2.2".parse().unwrap()));
+        assert_eq!(v.branch(), Some("390skdjuw"));
+        assert!(!v.has_rfc3261_branch());
+        let v = Via::decode("SIP  / 2.0  / TCP     spindle.example.com   ;\r\n  branch  =   z9hG4bK9ikj8")
+            .unwrap();
+        assert_eq!(v.branch(), Some("z9hG4bK9ikj8"));
+        assert!(v.has_rfc3261_branch());
+    }
+
+    #[test]
+    fn via_params() {
+        let v = Via::decode(
+            "SIP/2.0/UDP [2001:db8::9:1]:5070;received=[2001:db8::9:255];branch=z9hG4bKas3;rport=5061;maddr=224.2.0.1;ttl=16",
+        )
+        .unwrap();
+        assert_eq!(v.port(), Some(5070));
+        assert_eq!(v.host_str(), "[2001:db8::9:1]");
+        assert_eq!(v.received(), Some(Host::Ipv6("2001:db8::9:255".parse().unwrap())));
+        assert_eq!(v.rport(), Some(Some(5061)));
+        assert_eq!(v.ttl(), Some(16));
+        assert!(v.maddr().is_some());
+        let v = Via::decode("SIP/2.0/TCP h.example.com;received=2001:db8::9:255;rport").unwrap();
+        assert_eq!(v.received(), Some(Host::Ipv6("2001:db8::9:255".parse().unwrap())));
+        assert_eq!(v.rport(), Some(None));
+        assert!(Via::decode("SIP/2.0/UDP 192.0.2.15;;").is_err());
+        assert!(Via::decode("SIP/7.0/UDP c.example.com").is_err());
+        assert!(Via::decode("SIP/2.0/UDP").is_err());
+        assert!(Via::decode("SIP/2.0/UDP h;ttl=300").is_err());
+        assert!(Via::decode("SIP/2.0/UDP h;received=host.example.com").is_err());
+        assert!(Via::decode("SIP/2.0/UDP h:").is_err());
+    }
+}

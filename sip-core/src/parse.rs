@@ -1,0 +1,519 @@
+//! The head parser, datagram framing and the strict validation pass.
+
+use bytes::Bytes;
+use memchr::memchr;
+
+use crate::error::{HeaderError, HeaderErrorKind, ParseError, ParseErrorKind, ValueError};
+use crate::header::{
+    Accept, Allow, CSeq, CallId, Contact, ContentLength, ContentType, Date, From, Header,
+    MaxForwards, ProxyRequire, RecordRoute, Require, Route, Supported, To, Via, split_list,
+};
+use crate::message::{Entry, Message, Span, Start};
+use crate::method::Method;
+use crate::name::HeaderName;
+use crate::text::{is_token, trim_lws};
+use crate::uri::Uri;
+
+/// Parser configuration: limits and leniency toggles. Plain data; [`Default`] is strict.
+///
+/// Each `allow_*` toggle relaxes one rule and names it; all are off by default, so the
+/// RFC 4475 §3.1.2 messages are rejected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ParseOptions {
+    /// Maximum number of header lines (default 256). Guards memory on hostile input.
+    pub max_headers: usize,
+    /// Maximum size of start line plus headers, in bytes (default 64 KiB).
+    pub max_head_len: usize,
+    /// Maximum body size on streams, in bytes (default 1 MiB).
+    pub max_body_len: usize,
+    /// Accept lines ending in a bare LF. Bends RFC 3261 §7: "the start-line, each
+    /// message-header line, and the empty line MUST be terminated by a carriage-return
+    /// line-feed sequence (CRLF)".
+    pub allow_bare_lf: bool,
+    /// Accept several SP between Request-Line elements and trailing SP (RFC 4475 §3.1.2.9 and
+    /// §3.1.2.10). Bends RFC 3261 §7.1: "The elements are separated by single SP characters."
+    /// The extra spaces are dropped, never forwarded.
+    pub allow_extra_request_line_spaces: bool,
+    /// Accept a Request-URI enclosed in `<>` and drop the brackets (RFC 4475 §3.1.2.7).
+    /// Bends RFC 3261 §25.1 `Request-Line = Method SP Request-URI SP SIP-Version CRLF`.
+    pub allow_bracketed_request_uri: bool,
+    /// Accept `?headers` in a Request-URI (RFC 4475 §3.1.2.11). Bends RFC 3261 §19.1.1
+    /// Table 1: headers are not allowed in the Request-URI.
+    pub allow_request_uri_headers: bool,
+    /// Validate the `Date` header (default on). RFC 4475 §3.1.2.12: rejecting a non-GMT date
+    /// is acceptable only if the element cares about Date; turning this off ignores it.
+    pub check_date: bool,
+}
+
+impl Default for ParseOptions {
+    fn default() -> Self {
+        Self {
+            max_headers: 256,
+            max_head_len: 64 * 1024,
+            max_body_len: 1024 * 1024,
+            allow_bare_lf: false,
+            allow_extra_request_line_spaces: false,
+            allow_bracketed_request_uri: false,
+            allow_request_uri_headers: false,
+            check_date: true,
+        }
+    }
+}
+
+/// The result of feeding one datagram.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Datagram {
+    /// A message.
+    Message(Message),
+    /// Only CRLFs: a keep-alive (RFC 5626 §3.5.1 uses STUN on UDP; many peers send CRLF).
+    KeepAlive,
+}
+
+/// A framed head: everything but the body.
+#[derive(Debug)]
+pub(crate) struct Head {
+    pub(crate) start: Start,
+    pub(crate) headers: Vec<Entry>,
+    /// Offset of the first body byte.
+    pub(crate) body_start: usize,
+    pub(crate) content_length: ContentLengthInfo,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ContentLengthInfo {
+    Absent,
+    Value(usize),
+    Invalid(ValueError),
+    Conflicting,
+}
+
+impl ParseOptions {
+    /// Parses a datagram (UDP framing, RFC 3261 §18.3): the body is Content-Length octets,
+    /// trailing octets are ignored, a Content-Length beyond the datagram is an error, and
+    /// without Content-Length the body runs to the end of the datagram.
+    pub fn parse_datagram(&self, buf: Bytes) -> Result<Message, ParseError> {
+        match self.datagram(buf)? {
+            Datagram::Message(m) => Ok(m),
+            Datagram::KeepAlive => Err(ParseError::new(ParseErrorKind::Empty)),
+        }
+    }
+
+    /// Like [`ParseOptions::parse_datagram`], but reports a datagram of only CRLFs as a
+    /// keep-alive instead of an error.
+    pub fn datagram(&self, buf: Bytes) -> Result<Datagram, ParseError> {
+        if !buf.is_empty() && buf.iter().all(|&b| b == b'\r' || b == b'\n') {
+            return Ok(Datagram::KeepAlive);
+        }
+        let head = self.parse_head(&buf)?;
+        let available = buf.len().saturating_sub(head.body_start);
+        let body_len = match head.content_length {
+            ContentLengthInfo::Absent | ContentLengthInfo::Conflicting => available,
+            ContentLengthInfo::Value(n) if n <= available => n,
+            ContentLengthInfo::Value(declared) => {
+                let msg = build(buf.clone(), head, available);
+                return Err(ParseError::with_message(
+                    ParseErrorKind::ContentLengthExceedsDatagram {
+                        declared,
+                        available,
+                    },
+                    msg,
+                ));
+            }
+            ContentLengthInfo::Invalid(e) => {
+                let msg = build(buf.clone(), head, available);
+                return Err(ParseError::with_message(
+                    ParseErrorKind::Header(HeaderError::new(
+                        HeaderName::ContentLength,
+                        HeaderErrorKind::Invalid(e),
+                    )),
+                    msg,
+                ));
+            }
+        };
+        let msg = build(buf, head, body_len);
+        self.validate(msg).map(Datagram::Message)
+    }
+
+    /// Frames the head of `buf` (start line, header index). `Truncated` when no empty line.
+    pub(crate) fn parse_head(&self, buf: &[u8]) -> Result<Head, ParseError> {
+        let (line_end, mut pos) = self.line(buf, 0)?;
+        let first = buf.get(..line_end).unwrap_or(&[]);
+        if first.is_empty() {
+            return Err(ParseErrorKind::Empty.into());
+        }
+        let mut headers: Vec<Entry> = Vec::with_capacity(16);
+        let mut cl = ContentLengthInfo::Absent;
+        let body_start;
+        loop {
+            if pos > self.max_head_len {
+                return Err(ParseErrorKind::HeadTooLarge.into());
+            }
+            let (end, next) = self.line(buf, pos)?;
+            if end == pos {
+                body_start = next;
+                break;
+            }
+            let line = buf.get(pos..end).unwrap_or(&[]);
+            if matches!(line.first(), Some(b' ' | b'\t')) {
+                let last = headers
+                    .last_mut()
+                    .ok_or(ParseError::new(ParseErrorKind::OrphanContinuation))?;
+                last.value.end = Span::new(0, end).end;
+            } else {
+                if headers.len() >= self.max_headers {
+                    return Err(ParseErrorKind::TooManyHeaders.into());
+                }
+                let name_len = line.iter().position(|&b| !is_token(b)).unwrap_or(line.len());
+                if name_len == 0 {
+                    return Err(ParseErrorKind::HeaderName.into());
+                }
+                let mut i = name_len;
+                while matches!(line.get(i), Some(b' ' | b'\t')) {
+                    i += 1;
+                }
+                if line.get(i) != Some(&b':') {
+                    return Err(ParseErrorKind::MissingColon.into());
+                }
+                let name = line.get(..name_len).unwrap_or(&[]);
+                headers.push(Entry {
+                    name: Span::new(pos, pos + name_len),
+                    value: Span::new(pos + i + 1, end),
+                    known: HeaderName::from_bytes(name),
+                });
+            }
+            pos = next;
+        }
+        if body_start > self.max_head_len {
+            return Err(ParseErrorKind::HeadTooLarge.into());
+        }
+        let head_text = std::str::from_utf8(buf.get(..body_start).unwrap_or(&[]))
+            .map_err(|_| ParseError::new(ParseErrorKind::NonUtf8))?;
+        // Trim values (leading LWS incl. folding, trailing SP/HT) now the text is known UTF-8.
+        for e in &mut headers {
+            let raw = head_text.get(e.value.range()).unwrap_or("");
+            let trimmed = trim_lws(raw);
+            let lead = raw.len() - raw.trim_start_matches([' ', '\t', '\r', '\n']).len();
+            let start = e.value.start as usize + lead;
+            e.value = Span::new(start, start + trimmed.len());
+            if e.known == Some(HeaderName::ContentLength) {
+                let v = trimmed;
+                cl = match (cl, ContentLength::decode(v)) {
+                    (ContentLengthInfo::Absent, Ok(n)) => ContentLengthInfo::Value(n.0 as usize),
+                    (ContentLengthInfo::Absent, Err(e)) => ContentLengthInfo::Invalid(e),
+                    (ContentLengthInfo::Invalid(e), _) => ContentLengthInfo::Invalid(e),
+                    (_, Err(e)) => ContentLengthInfo::Invalid(e),
+                    (ContentLengthInfo::Value(_) | ContentLengthInfo::Conflicting, Ok(_)) => {
+                        ContentLengthInfo::Conflicting
+                    }
+                };
+            }
+        }
+        let start = self.start_line(first, head_text)?;
+        Ok(Head {
+            start,
+            headers,
+            body_start,
+            content_length: cl,
+        })
+    }
+
+    /// Finds the line starting at `pos`: (end of content, start of next line).
+    fn line(&self, buf: &[u8], pos: usize) -> Result<(usize, usize), ParseError> {
+        let rest = buf.get(pos..).unwrap_or(&[]);
+        let Some(nl) = memchr(b'\n', rest) else {
+            return Err(ParseErrorKind::Truncated.into());
+        };
+        let content = if nl > 0 && rest.get(nl - 1) == Some(&b'\r') {
+            nl - 1
+        } else if self.allow_bare_lf {
+            nl
+        } else {
+            return Err(ParseErrorKind::BareLineFeed.into());
+        };
+        if memchr(b'\r', rest.get(..content).unwrap_or(&[])).is_some() {
+            return Err(ParseErrorKind::BareCarriageReturn.into());
+        }
+        Ok((pos + content, pos + nl + 1))
+    }
+
+    fn start_line(&self, line: &[u8], text: &str) -> Result<Start, ParseError> {
+        let line_str = text.get(..line.len()).ok_or(ParseErrorKind::NonUtf8)?;
+        let bad = || ParseError::new(ParseErrorKind::StartLine);
+        if line.len() > 4 && line[..4].eq_ignore_ascii_case(b"SIP/") {
+            // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
+            let sp = memchr(b' ', line).ok_or_else(bad)?;
+            let code_bytes = line.get(sp + 1..sp + 4).ok_or_else(bad)?;
+            if !code_bytes.iter().all(u8::is_ascii_digit)
+                || !matches!(line.get(sp + 4), Some(b' ') | None)
+            {
+                return Err(ParseErrorKind::StatusCode.into());
+            }
+            if line.get(sp + 4).is_none() {
+                return Err(bad());
+            }
+            let code = code_bytes
+                .iter()
+                .fold(0u16, |a, &d| a * 10 + u16::from(d - b'0'));
+            if !(100..=699).contains(&code) {
+                return Err(ParseErrorKind::StatusCode.into());
+            }
+            return Ok(Start::Response {
+                version: Span::new(0, sp),
+                code,
+                reason: Span::new(sp + 5, line.len()),
+            });
+        }
+        // Request-Line = Method SP Request-URI SP SIP-Version; elements are separated by
+        // runs of SP here, the strict check of single SP is in `validate`.
+        let mut parts = line_str
+            .char_indices()
+            .filter(|&(_, c)| c == ' ')
+            .map(|(i, _)| i);
+        let first_sp = parts.next().ok_or_else(bad)?;
+        let last_sp = line_str.trim_end_matches(' ').rfind(' ').ok_or_else(bad)?;
+        if last_sp <= first_sp {
+            return Err(bad());
+        }
+        let version_end = line_str.trim_end_matches(' ').len();
+        let mut uri_start = first_sp + 1;
+        while line.get(uri_start) == Some(&b' ') {
+            uri_start += 1;
+        }
+        let uri_end = line_str.get(..last_sp).map_or(last_sp, |s| s.trim_end_matches(' ').len());
+        if uri_end <= uri_start {
+            return Err(bad());
+        }
+        Ok(Start::Request {
+            method: Span::new(0, first_sp),
+            uri: Span::new(uri_start, uri_end),
+            version: Span::new(last_sp + 1, version_end),
+        })
+    }
+
+    /// The strict checks on a framed message. On failure the message rides in the error.
+    pub(crate) fn validate(&self, mut msg: Message) -> Result<Message, ParseError> {
+        match self.check(&mut msg) {
+            Ok(()) => Ok(msg),
+            Err(kind) => Err(ParseError::with_message(kind, msg)),
+        }
+    }
+
+    fn check(&self, msg: &mut Message) -> Result<(), ParseErrorKind> {
+        let version = msg.version();
+        let (major, minor) = parse_version(version).ok_or(ParseErrorKind::Version)?;
+        match msg.start {
+            Start::Request {
+                method,
+                uri,
+                version,
+            } => {
+                // Single SP separators, nothing after the version.
+                let regular = method.end + 1 == uri.start && uri.end + 1 == version.start;
+                let line_len = line_length(&msg.buf);
+                if (!regular || version.end as usize != line_len)
+                    && !self.allow_extra_request_line_spaces
+                {
+                    return Err(ParseErrorKind::StartLine);
+                }
+                if msg.method().is_none() {
+                    return Err(ParseErrorKind::Method);
+                }
+                let uri_text = msg.request_uri_str().unwrap_or("");
+                if uri_text.starts_with('<') && uri_text.ends_with('>') && uri_text.len() >= 2 {
+                    if !self.allow_bracketed_request_uri {
+                        return Err(ParseErrorKind::RequestUriBracketed);
+                    }
+                    let inner = Span {
+                        start: uri.start + 1,
+                        end: uri.end - 1,
+                    };
+                    if let Start::Request { uri, .. } = &mut msg.start {
+                        *uri = inner;
+                    }
+                }
+                let uri_text = msg.request_uri_str().unwrap_or("");
+                if uri_text.bytes().any(|b| b == b' ' || b == b'\t') {
+                    return Err(ParseErrorKind::RequestUri(crate::error::UriError::Character));
+                }
+                let parsed = Uri::parse(uri_text).map_err(ParseErrorKind::RequestUri)?;
+                if let Uri::Sip(s) = &parsed {
+                    if s.headers().is_some() && !self.allow_request_uri_headers {
+                        return Err(ParseErrorKind::RequestUriHeaders);
+                    }
+                }
+            }
+            Start::Response { reason, .. } => {
+                let r = msg.buf.get(reason.range()).unwrap_or(&[]);
+                if r.iter().any(|&b| b < 0x20 && b != b'\t' || b == 0x7f) {
+                    return Err(ParseErrorKind::ReasonPhrase);
+                }
+            }
+        }
+        if (major, minor) != (2, 0) {
+            return Err(ParseErrorKind::UnsupportedVersion { major, minor });
+        }
+        for e in &msg.headers {
+            let Some(name) = e.known else { continue };
+            let value = std::str::from_utf8(msg.buf.get(e.value.range()).unwrap_or(&[]))
+                .map_err(|_| ParseErrorKind::NonUtf8)?;
+            let result = match name {
+                HeaderName::Via => check_all::<Via<'_>>(value),
+                HeaderName::From => check_all::<From<'_>>(value),
+                HeaderName::To => check_all::<To<'_>>(value),
+                HeaderName::CallId => check_all::<CallId<'_>>(value),
+                HeaderName::CSeq => check_all::<CSeq<'_>>(value),
+                HeaderName::Contact => check_all::<Contact<'_>>(value),
+                HeaderName::MaxForwards => check_all::<MaxForwards>(value),
+                HeaderName::ContentType => check_all::<ContentType<'_>>(value),
+                HeaderName::Route => check_all::<Route<'_>>(value),
+                HeaderName::RecordRoute => check_all::<RecordRoute<'_>>(value),
+                HeaderName::Require => check_all::<Require<'_>>(value),
+                HeaderName::ProxyRequire => check_all::<ProxyRequire<'_>>(value),
+                HeaderName::Supported => check_all::<Supported<'_>>(value),
+                HeaderName::Allow => check_all::<Allow<'_>>(value),
+                HeaderName::Accept => check_all::<Accept<'_>>(value),
+                HeaderName::Date if self.check_date => check_all::<Date>(value),
+                _ => Ok(()),
+            };
+            result.map_err(|e| {
+                ParseErrorKind::Header(HeaderError::new(name, HeaderErrorKind::Invalid(e)))
+            })?;
+        }
+        if let Some(method) = msg.method() {
+            let mut cseqs = msg.values(HeaderName::CSeq);
+            if let (Some(one), None) = (cseqs.next(), cseqs.next()) {
+                if let Ok(c) = CSeq::decode(one) {
+                    if c.method != method && !matches!(method, Method::Other(m) if m == c.method.as_str()) {
+                        return Err(ParseErrorKind::CSeqMethodMismatch);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Length of the first line, without its line ending.
+fn line_length(buf: &[u8]) -> usize {
+    let nl = memchr(b'\n', buf).unwrap_or(buf.len());
+    if nl > 0 && buf.get(nl - 1) == Some(&b'\r') {
+        nl - 1
+    } else {
+        nl
+    }
+}
+
+/// `"SIP" "/" 1*DIGIT "." 1*DIGIT` (SIP case-insensitive).
+fn parse_version(v: &str) -> Option<(u32, u32)> {
+    let rest = v.get(..4).filter(|p| p.eq_ignore_ascii_case("SIP/")).and(v.get(4..))?;
+    let (a, b) = rest.split_once('.')?;
+    let num = |s: &str| {
+        (!s.is_empty() && s.len() <= 9 && s.bytes().all(|c| c.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    Some((num(a)?, num(b)?))
+}
+
+fn check_all<'a, H: Header<'a>>(value: &'a str) -> Result<(), ValueError> {
+    if !H::LIST {
+        return H::decode(value).map(|_| ());
+    }
+    if trim_lws(value).is_empty() {
+        return if H::EMPTY_LIST_OK {
+            Ok(())
+        } else {
+            Err(ValueError::Empty)
+        };
+    }
+    for item in split_list(value) {
+        if item.is_empty() {
+            return Err(ValueError::EmptyElement);
+        }
+        H::decode(item)?;
+    }
+    Ok(())
+}
+
+/// Builds the message from a framed head and the body length.
+pub(crate) fn build(buf: Bytes, head: Head, body_len: usize) -> Message {
+    let end = head.body_start.saturating_add(body_len).min(buf.len());
+    let buf = buf.slice(..end);
+    let body = buf.slice(head.body_start.min(end)..end);
+    Message {
+        buf,
+        start: head.start,
+        headers: head.headers,
+        body,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Result<Message, ParseError> {
+        Message::parse(Bytes::copy_from_slice(s.as_bytes()))
+    }
+
+    const OPTIONS: &str = "OPTIONS sip:user@example.com SIP/2.0\r\nVia: SIP/2.0/UDP h.example.com;branch=z9hG4bK1\r\nTo: <sip:user@example.com>\r\nFrom: <sip:caller@example.com>;tag=1\r\nCall-ID: abc\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
+
+    #[test]
+    fn minimal_request() {
+        let m = parse(OPTIONS).unwrap();
+        assert_eq!(m.method(), Some(Method::Options));
+        assert_eq!(m.header_count(), 7);
+        assert!(m.check_mandatory().is_ok());
+        assert_eq!(m.to_bytes().as_ref(), OPTIONS.as_bytes());
+    }
+
+    #[test]
+    fn start_line_errors() {
+        let e = parse(&OPTIONS.replace("OPTIONS sip", "OPTIONS  sip")).unwrap_err();
+        assert_eq!(e.kind(), ParseErrorKind::StartLine);
+        assert!(e.message().is_some());
+        let e = parse(&OPTIONS.replace("SIP/2.0\r\nVia", "SIP/2.0 \r\nVia")).unwrap_err();
+        assert_eq!(e.kind(), ParseErrorKind::StartLine);
+        let mut o = ParseOptions::default();
+        o.allow_extra_request_line_spaces = true;
+        let m = o
+            .parse_datagram(Bytes::from(OPTIONS.replace("OPTIONS sip", "OPTIONS   sip")))
+            .unwrap();
+        assert_eq!(m.request_uri_str(), Some("sip:user@example.com"));
+        let e = parse(&OPTIONS.replace("SIP/2.0\r\nVia", "SIP/3.0\r\nVia")).unwrap_err();
+        assert_eq!(e.kind(), ParseErrorKind::UnsupportedVersion { major: 3, minor: 0 });
+        assert_eq!(e.status_code(), 505);
+        let e = parse(&OPTIONS.replace("\r\nVia", "\nVia")).unwrap_err();
+        assert_eq!(e.kind(), ParseErrorKind::BareLineFeed);
+        let e = parse(&OPTIONS.replace("Call-ID: abc", "Call-ID abc")).unwrap_err();
+        assert_eq!(e.kind(), ParseErrorKind::MissingColon);
+        assert_eq!(parse("").unwrap_err().kind(), ParseErrorKind::Truncated);
+        assert_eq!(parse("\r\n").unwrap_err().kind(), ParseErrorKind::Empty);
+    }
+
+    #[test]
+    fn limits() {
+        let mut o = ParseOptions::default();
+        o.max_headers = 3;
+        let e = o.parse_datagram(Bytes::from(OPTIONS)).unwrap_err();
+        assert_eq!(e.kind(), ParseErrorKind::TooManyHeaders);
+        assert_eq!(e.status_code(), 513);
+        let mut o = ParseOptions::default();
+        o.max_head_len = 40;
+        let e = o.parse_datagram(Bytes::from(OPTIONS)).unwrap_err();
+        assert_eq!(e.kind(), ParseErrorKind::HeadTooLarge);
+    }
+
+    #[test]
+    fn response_line() {
+        let m = parse("SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nContent-Length: 0\r\n\r\n").unwrap();
+        assert_eq!(m.status(), Some(180));
+        assert_eq!(m.reason(), Some("Ringing"));
+        assert!(parse("SIP/2.0 99 Odd\r\n\r\n").is_err());
+        assert!(parse("SIP/2.0 700 Odd\r\n\r\n").is_err());
+        assert!(parse("SIP/2.0 2000 Odd\r\n\r\n").is_err());
+        assert!(parse("SIP/2.0 200\r\n\r\n").is_err());
+    }
+}
