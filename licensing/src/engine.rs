@@ -215,6 +215,7 @@ pub struct Licensing {
     server_reachable: bool,
     next_contact: Option<SystemTime>,
     reminder_sent: bool,
+    temporary_expired: bool,
     clone_suspected_at: Option<SystemTime>,
     gateway_connected: bool,
     master_online: bool,
@@ -260,6 +261,7 @@ impl Licensing {
             server_reachable: true,
             next_contact: None,
             reminder_sent: false,
+            temporary_expired: false,
             clone_suspected_at: None,
             gateway_connected: true,
             master_online: true,
@@ -448,6 +450,7 @@ impl Licensing {
             .as_ref()
             .is_some_and(|f| matches!(f.activation, Activation::Temporary { .. }));
         let activation = file.activation;
+        self.temporary_expired = false;
         self.file = Some(file);
         self.push(Event::LicenceFileLoaded);
         match activation {
@@ -697,8 +700,10 @@ impl Licensing {
             self.next_restart,
             self.satellite_restrict_at,
             self.file.as_ref().and_then(|f| match f.activation {
-                Activation::Temporary { expires } => Some(expires_end(expires)),
-                Activation::Permanent => None,
+                Activation::Temporary { expires } if !self.temporary_expired => {
+                    Some(expires_end(expires))
+                }
+                _ => None,
             }),
         ];
         if self.offline_licences {
@@ -726,10 +731,13 @@ impl Licensing {
             }
         }
         if let Some(Activation::Temporary { expires }) = self.file.as_ref().map(|f| f.activation)
+            && !self.temporary_expired
             && now >= expires_end(expires)
-            && self.release_rule_applies()
         {
-            self.add_cause(RestrictedCause::NoValidLicence);
+            self.temporary_expired = true;
+            if self.release_rule_applies() {
+                self.add_cause(RestrictedCause::NoValidLicence);
+            }
         }
         if self.next_contact.is_some_and(|t| now >= t) {
             self.next_contact = None;

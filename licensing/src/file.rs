@@ -247,6 +247,9 @@ pub enum VerifyError {
         /// The missing prerequisite.
         requires: LicenceType,
     },
+    /// A Software Release licence without an SWA valid on the issue date (MV-12).
+    #[error("a Software Release licence needs a Software Assurance valid when issued")]
+    ReleaseWithoutSwa,
     /// No signature.
     #[error("licence file is not signed")]
     MissingSignature,
@@ -398,8 +401,13 @@ impl LicenceFile {
     }
 
     /// Checks the internal rules an issuer must respect: every dependency present (MV-16),
-    /// value shapes matching the catalogue.
+    /// value shapes matching the catalogue, and an SR licence only under an SWA valid on
+    /// the issue date (MV-12).
     pub fn validate(&self) -> Result<(), VerifyError> {
+        if self.software_release().is_some() && !self.swa.is_some_and(|w| w.expires >= self.issued)
+        {
+            return Err(VerifyError::ReleaseWithoutSwa);
+        }
         for (&t, v) in &self.licences {
             let ok = match (t, t.info().kind, v) {
                 (LicenceType::SoftwareRelease, _, Value::Release(_)) => true,
@@ -713,6 +721,10 @@ mod tests {
             SalesChannel::parse("ch-generic").unwrap(),
             Date::parse("2026-01-01").unwrap(),
         );
+        f.swa = Some(Swa {
+            covered_users: 50,
+            expires: Date::parse("2026-12-31").unwrap(),
+        });
         f.licences.insert(
             LicenceType::SoftwareRelease,
             Value::Release(Release::new(6, 0)),

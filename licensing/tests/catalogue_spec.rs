@@ -24,7 +24,9 @@ fn spec_rows() -> Option<Vec<Row>> {
         eprintln!("SKIP Tab. 15 check: no spec digest at {}", path.display());
         return None;
     };
-    let start = text.find("### 5.8 Full licence overview table").expect("§5.8");
+    let start = text
+        .find("### 5.8 Full licence overview table")
+        .expect("§5.8");
     let end = start + text[start..].find("Table footnotes").expect("footnotes");
     let rows = text[start..end]
         .lines()
@@ -129,11 +131,20 @@ fn mv5_mv6_every_row_of_tab15_matches() {
 #[test]
 fn mv5_offline_and_test_tallies() {
     // §5.8 tallies: 30 offline, 34 test.
-    let offline = LicenceType::ALL.iter().filter(|t| t.offline_eligible()).count();
-    let test = LicenceType::ALL.iter().filter(|t| t.test_eligible()).count();
+    let offline = LicenceType::ALL
+        .iter()
+        .filter(|t| t.offline_eligible())
+        .count();
+    let test = LicenceType::ALL
+        .iter()
+        .filter(|t| t.test_eligible())
+        .count();
     assert_eq!((offline, test), (30, 34));
     // Fn 4: only the Base VA licence is hidden from the licence view.
-    let hidden: Vec<_> = LicenceType::ALL.iter().filter(|t| !t.info().listed).collect();
+    let hidden: Vec<_> = LicenceType::ALL
+        .iter()
+        .filter(|t| !t.info().listed)
+        .collect();
     assert_eq!(hidden, vec![&LicenceType::BaseVirtualAppliance]);
 }
 

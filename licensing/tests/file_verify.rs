@@ -32,7 +32,10 @@ fn content(k: &SigningKey) -> LicenceFile {
         expires: Date::parse("2027-02-28").unwrap(),
     });
     let l = &mut f.licences;
-    l.insert(LicenceType::SoftwareRelease, Value::Release(Release::new(6, 0)));
+    l.insert(
+        LicenceType::SoftwareRelease,
+        Value::Release(Release::new(6, 0)),
+    );
     l.insert(LicenceType::BaseVirtualAppliance, Value::Switch);
     l.insert(LicenceType::User, Value::Count(120));
     l.insert(LicenceType::MitelSipTerminals, Value::Count(50));
@@ -91,7 +94,10 @@ fn mv1_missing_signature() {
         .filter(|l| !l.starts_with("signature"))
         .map(|l| format!("{l}\n"))
         .collect();
-    assert_eq!(Ctx::new(&k).verify(&stripped), Err(VerifyError::MissingSignature));
+    assert_eq!(
+        Ctx::new(&k).verify(&stripped),
+        Err(VerifyError::MissingSignature)
+    );
 }
 
 #[test]
@@ -99,14 +105,25 @@ fn mv1_bad_signature_encoding_and_value() {
     let k = key(1);
     let text = content(&k).sign(&k).unwrap();
     let short = text.replacen("signature = \"", "signature = \"00", 1);
-    assert_eq!(Ctx::new(&k).verify(&short), Err(VerifyError::SignatureEncoding));
+    assert_eq!(
+        Ctx::new(&k).verify(&short),
+        Err(VerifyError::SignatureEncoding)
+    );
     // A valid-looking signature from the same key over other content.
     let mut other = content(&k);
     other.licences.insert(LicenceType::User, Value::Count(1));
     let other_text = other.sign(&k).unwrap();
-    let sig_line = |t: &str| t.lines().find(|l| l.starts_with("signature")).unwrap().to_owned();
+    let sig_line = |t: &str| {
+        t.lines()
+            .find(|l| l.starts_with("signature"))
+            .unwrap()
+            .to_owned()
+    };
     let swapped = text.replace(&sig_line(&text), &sig_line(&other_text));
-    assert_eq!(Ctx::new(&k).verify(&swapped), Err(VerifyError::BadSignature));
+    assert_eq!(
+        Ctx::new(&k).verify(&swapped),
+        Err(VerifyError::BadSignature)
+    );
 }
 
 #[test]
@@ -123,7 +140,10 @@ fn mv1_unknown_key() {
         &rogue.verifying_key().id().to_string(),
         &vendor.verifying_key().id().to_string(),
     );
-    assert_eq!(Ctx::new(&vendor).verify(&claimed), Err(VerifyError::BadSignature));
+    assert_eq!(
+        Ctx::new(&vendor).verify(&claimed),
+        Err(VerifyError::BadSignature)
+    );
 }
 
 #[test]
@@ -141,7 +161,11 @@ fn mv1_tampered_values() {
     ] {
         assert!(text.contains(from), "{from}");
         let t = text.replace(from, to);
-        assert_eq!(ctx.verify(&t), Err(VerifyError::BadSignature), "{from} -> {to}");
+        assert_eq!(
+            ctx.verify(&t),
+            Err(VerifyError::BadSignature),
+            "{from} -> {to}"
+        );
     }
     // Adding a licence.
     let t = format!("{text}silent_intrusion = true\n");
@@ -237,7 +261,10 @@ fn structural_errors_are_typed() {
     let k = key(1);
     let text = content(&k).sign(&k).unwrap();
     let ctx = Ctx::new(&k);
-    assert!(matches!(ctx.verify("user = "), Err(VerifyError::Syntax { .. })));
+    assert!(matches!(
+        ctx.verify("user = "),
+        Err(VerifyError::Syntax { .. })
+    ));
     assert!(matches!(
         ctx.verify(&format!("{text}bogus_licence = 3\n")),
         Err(VerifyError::UnknownEntry { .. })
@@ -252,7 +279,9 @@ fn structural_errors_are_typed() {
     );
     assert_eq!(
         ctx.verify(&text.replace("secure_voip = true", "secure_voip = 3")),
-        Err(VerifyError::InvalidField(Field::Licence(LicenceType::SecureVoip)))
+        Err(VerifyError::InvalidField(Field::Licence(
+            LicenceType::SecureVoip
+        )))
     );
     assert_eq!(
         ctx.verify(&text.replace("eid = \"VA-00A1-B2C3\"", "eid = \"VA 00\"")),
@@ -355,7 +384,10 @@ fn mv1_mutation_every_byte_every_bit() {
             }
         }
     }
-    assert!(rejected > 0 && accepted > 0, "{rejected} rejected, {accepted} accepted");
+    assert!(
+        rejected > 0 && accepted > 0,
+        "{rejected} rejected, {accepted} accepted"
+    );
 }
 
 /// xorshift64*, deterministic.

@@ -55,7 +55,12 @@ fn rfc8032_vectors_sign_and_verify() {
         let seed: [u8; 32] = unhex(v.secret).try_into().expect("32-byte seed");
         let key = SigningKey::from_seed(seed).expect("seed accepted");
         let public: [u8; 32] = unhex(v.public).try_into().expect("32-byte key");
-        assert_eq!(key.verifying_key().as_bytes(), &public, "{}: public key", v.name);
+        assert_eq!(
+            key.verifying_key().as_bytes(),
+            &public,
+            "{}: public key",
+            v.name
+        );
         let msg = unhex(v.message);
         let sig = key.sign(&msg);
         assert_eq!(sig.to_vec(), unhex(v.signature), "{}: signature", v.name);
@@ -77,5 +82,8 @@ fn rfc8032_vectors_sign_and_verify() {
 fn rfc8032_key_text_form_carries_the_vector() {
     let v = &VECTORS[0];
     let key = SigningKey::from_text(&format!("ed25519-private:{}", v.secret)).unwrap();
-    assert_eq!(key.verifying_key().to_text(), format!("ed25519-public:{}", v.public));
+    assert_eq!(
+        key.verifying_key().to_text(),
+        format!("ed25519-public:{}", v.public)
+    );
 }
