@@ -792,7 +792,10 @@ impl Engine {
         match outcome {
             Outcome::Delivered => {
                 let was_failing = self.lanes[lane].failing_since.take().is_some();
-                self.lanes[lane].next_send = None;
+                if was_failing {
+                    // Recovered: the retry timer goes; a batch restarts its 5 minutes.
+                    self.lanes[lane].next_send = None;
+                }
                 if was_failing && let Some(ev) = self.recovery_event(lane, now)? {
                     self.raise(now, ev)?;
                 }

@@ -65,6 +65,24 @@ impl Timestamp {
     }
 }
 
+impl core::ops::Add<Duration> for Timestamp {
+    type Output = Self;
+
+    /// Saturating, as [`Timestamp::plus`].
+    fn add(self, d: Duration) -> Self {
+        self.plus(d)
+    }
+}
+
+impl core::ops::Sub<Duration> for Timestamp {
+    type Output = Self;
+
+    /// Saturating, as [`Timestamp::minus`].
+    fn sub(self, d: Duration) -> Self {
+        self.minus(d)
+    }
+}
+
 /// A broken-down UTC date and time ([`Timestamp::civil`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Civil {
