@@ -437,7 +437,7 @@ fn ev26_ev27_snmp_shares_the_local_table_and_has_five_targets() {
     // EV-27: SNMP is switched independently of local and external.
     e.set_destinations(DestinationConfig {
         snmp_enabled: false,
-        ..cfg.clone()
+        ..cfg
     })
     .expect("valid");
     let r = e
