@@ -9,3 +9,4 @@ pub mod rtp;
 pub mod sdes;
 pub mod srtp;
 pub mod stats;
+pub mod tones;
