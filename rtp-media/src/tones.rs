@@ -19,9 +19,13 @@ const KEYPAD: [[char; 4]; 4] = [
     ['*', '0', '#', 'D'],
 ];
 
-/// Peak amplitude of a 0 dBm0 sine in 16-bit linear PCM (G.711: +3.14 dBm0 is full scale).
+/// Level of a full-scale sine in G.711 μ-law, dBm0 (G.711 Table 2; it is not π).
+#[allow(clippy::approx_constant)]
+const FULL_SCALE_DBM0: f64 = 3.14;
+
+/// Peak amplitude of a sine at `dbm0` in 16-bit linear PCM.
 fn amplitude(dbm0: f64) -> f64 {
-    32767.0 * 10f64.powf((dbm0 - 3.14) / 20.0)
+    32767.0 * 10f64.powf((dbm0 - FULL_SCALE_DBM0) / 20.0)
 }
 
 /// A tone: frequency components and an on/off cadence.
