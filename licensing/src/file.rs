@@ -404,8 +404,7 @@ impl LicenceFile {
     /// value shapes matching the catalogue, and an SR licence only under an SWA valid on
     /// the issue date (MV-12).
     pub fn validate(&self) -> Result<(), VerifyError> {
-        if self.software_release().is_some() && !self.swa.is_some_and(|w| w.expires >= self.issued)
-        {
+        if self.software_release().is_some() && self.swa.is_none_or(|w| w.expires < self.issued) {
             return Err(VerifyError::ReleaseWithoutSwa);
         }
         for (&t, v) in &self.licences {

@@ -60,6 +60,8 @@ pub enum PoolKey {
     PackageSlots(UserId),
     /// Package licences assigned to users, per package type.
     Package(LicenceType),
+    /// UCM voicemail ports leased by voicemail-server instances (UCM-LIC-8).
+    VoicemailPorts,
 }
 
 #[derive(Debug, Default)]

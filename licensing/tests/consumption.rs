@@ -280,7 +280,7 @@ fn mv17_channel_licences_are_one_ain_wide_pool() {
             .in_use(PoolKey::Licence(LicenceType::SipAccessChannels)),
         4
     );
-    held.remove(0);
+    drop(held.remove(0));
     assert!(
         l.acquire_channel(now, NodeId(4), ChannelKind::SipAccess)
             .is_ok()
