@@ -7,6 +7,7 @@ pub mod mixer;
 pub mod rtcp;
 pub mod rtp;
 pub mod sdes;
+pub mod sdp;
 pub mod srtp;
 pub mod stats;
 pub mod tones;
