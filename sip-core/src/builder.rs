@@ -311,10 +311,16 @@ mod tests {
             .build()
             .unwrap_err();
         assert_eq!(e, BuildError::LineBreak);
-        assert!(RequestBuilder::new(Method::Options, "sip:a b").build().is_err());
+        assert!(
+            RequestBuilder::new(Method::Options, "sip:a b")
+                .build()
+                .is_err()
+        );
         assert!(ResponseBuilder::new(99, "x").build().is_err());
         assert!(matches!(
-            RequestBuilder::new(Method::Options, "sip:a@b").header(HeaderName::Via, "junk").build(),
+            RequestBuilder::new(Method::Options, "sip:a@b")
+                .header(HeaderName::Via, "junk")
+                .build(),
             Err(BuildError::Invalid(_))
         ));
     }

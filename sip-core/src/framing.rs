@@ -98,12 +98,21 @@ impl StreamFramer {
     fn frame(&mut self) -> Result<Frame, ParseError> {
         if self.pending.is_none() {
             // Keep-alives and CRLFs between messages.
-            match (self.buf.first(), self.buf.get(1), self.buf.get(2), self.buf.get(3)) {
-                (Some(b'\r'), Some(b'\n'), Some(b'\r'), Some(b'\n')) if self.role == KeepAliveRole::Server => {
+            match (
+                self.buf.first(),
+                self.buf.get(1),
+                self.buf.get(2),
+                self.buf.get(3),
+            ) {
+                (Some(b'\r'), Some(b'\n'), Some(b'\r'), Some(b'\n'))
+                    if self.role == KeepAliveRole::Server =>
+                {
                     self.buf.advance(4);
                     return Ok(Frame::Ping);
                 }
-                (Some(b'\r'), None, _, _) | (Some(b'\r'), Some(b'\n'), None, _) | (Some(b'\r'), Some(b'\n'), Some(b'\r'), None)
+                (Some(b'\r'), None, _, _)
+                | (Some(b'\r'), Some(b'\n'), None, _)
+                | (Some(b'\r'), Some(b'\n'), Some(b'\r'), None)
                     if self.role == KeepAliveRole::Server =>
                 {
                     return Ok(Frame::Partial);
@@ -193,7 +202,9 @@ mod tests {
         f.push(b"\r\n");
         f.push(MSG);
         f.push(MSG);
-        let Ok(Frame::Message(m)) = f.next_frame() else { panic!() };
+        let Ok(Frame::Message(m)) = f.next_frame() else {
+            panic!()
+        };
         assert_eq!(m.body().as_ref(), b"hello");
         assert!(matches!(f.next_frame(), Ok(Frame::Message(_))));
         assert_eq!(f.next_frame(), Ok(Frame::Partial));
@@ -220,12 +231,17 @@ mod tests {
 
     #[test]
     fn head_limit_on_a_trickle() {
-        let mut o = ParseOptions::default();
-        o.max_head_len = 100;
+        let o = ParseOptions {
+            max_head_len: 100,
+            ..ParseOptions::default()
+        };
         let mut f = StreamFramer::new(o, KeepAliveRole::Server);
         for _ in 0..200 {
             f.push(b"x");
         }
-        assert_eq!(f.next_frame().unwrap_err().kind(), ParseErrorKind::HeadTooLarge);
+        assert_eq!(
+            f.next_frame().unwrap_err().kind(),
+            ParseErrorKind::HeadTooLarge
+        );
     }
 }

@@ -399,7 +399,12 @@ impl<'a, H: Header<'a>> Iterator for HeaderIter<'a, H> {
                 }
                 self.items = None;
             }
-            let entry = self.msg.headers.get(self.next_line..)?.iter().position(|e| e.known == Some(H::NAME))?;
+            let entry = self
+                .msg
+                .headers
+                .get(self.next_line..)?
+                .iter()
+                .position(|e| e.known == Some(H::NAME))?;
             let idx = self.next_line + entry;
             self.next_line = idx + 1;
             let e = self.msg.headers.get(idx)?;

@@ -108,11 +108,28 @@ mod tests {
         assert_eq!(Method::parse("INVITE"), Ok(Method::Invite));
         assert_eq!(Method::parse("invite"), Ok(Method::Other("invite")));
         // RFC 4475 §3.1.1.5: RE%47IST%45R is not REGISTER.
-        assert_eq!(Method::parse("RE%47IST%45R"), Ok(Method::Other("RE%47IST%45R")));
+        assert_eq!(
+            Method::parse("RE%47IST%45R"),
+            Ok(Method::Other("RE%47IST%45R"))
+        );
         assert!(Method::parse("IN VITE").is_err());
         assert!(Method::parse("").is_err());
-        for m in ["INVITE", "ACK", "BYE", "CANCEL", "REGISTER", "OPTIONS", "INFO", "UPDATE",
-            "PRACK", "SUBSCRIBE", "NOTIFY", "REFER", "MESSAGE", "PUBLISH"] {
+        for m in [
+            "INVITE",
+            "ACK",
+            "BYE",
+            "CANCEL",
+            "REGISTER",
+            "OPTIONS",
+            "INFO",
+            "UPDATE",
+            "PRACK",
+            "SUBSCRIBE",
+            "NOTIFY",
+            "REFER",
+            "MESSAGE",
+            "PUBLISH",
+        ] {
             let parsed = Method::parse(m).unwrap();
             assert!(parsed.is_known());
             assert_eq!(parsed.as_str(), m);

@@ -263,7 +263,10 @@ mod tests {
             }
         }
         assert_eq!(HeaderName::from_bytes(b"C%6Fntact"), None);
-        assert_eq!(HeaderName::from_bytes(b"x-a-very-long-unknown-header-name"), None);
+        assert_eq!(
+            HeaderName::from_bytes(b"x-a-very-long-unknown-header-name"),
+            None
+        );
         assert_eq!(HeaderName::from_bytes(b""), None);
     }
 

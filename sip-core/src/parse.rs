@@ -112,7 +112,7 @@ impl ParseOptions {
             ContentLengthInfo::Absent | ContentLengthInfo::Conflicting => available,
             ContentLengthInfo::Value(n) if n <= available => n,
             ContentLengthInfo::Value(declared) => {
-                let msg = build(buf.clone(), head, available);
+                let msg = build(buf, head, available);
                 return Err(ParseError::with_message(
                     ParseErrorKind::ContentLengthExceedsDatagram {
                         declared,
@@ -122,7 +122,7 @@ impl ParseOptions {
                 ));
             }
             ContentLengthInfo::Invalid(e) => {
-                let msg = build(buf.clone(), head, available);
+                let msg = build(buf, head, available);
                 return Err(ParseError::with_message(
                     ParseErrorKind::Header(HeaderError::new(
                         HeaderName::ContentLength,
@@ -165,7 +165,10 @@ impl ParseOptions {
                 if headers.len() >= self.max_headers {
                     return Err(ParseErrorKind::TooManyHeaders.into());
                 }
-                let name_len = line.iter().position(|&b| !is_token(b)).unwrap_or(line.len());
+                let name_len = line
+                    .iter()
+                    .position(|&b| !is_token(b))
+                    .unwrap_or(line.len());
                 if name_len == 0 {
                     return Err(ParseErrorKind::HeaderName.into());
                 }
@@ -281,7 +284,9 @@ impl ParseOptions {
         while line.get(uri_start) == Some(&b' ') {
             uri_start += 1;
         }
-        let uri_end = line_str.get(..last_sp).map_or(last_sp, |s| s.trim_end_matches(' ').len());
+        let uri_end = line_str
+            .get(..last_sp)
+            .map_or(last_sp, |s| s.trim_end_matches(' ').len());
         if uri_end <= uri_start {
             return Err(bad());
         }
@@ -335,13 +340,16 @@ impl ParseOptions {
                 }
                 let uri_text = msg.request_uri_str().unwrap_or("");
                 if uri_text.bytes().any(|b| b == b' ' || b == b'\t') {
-                    return Err(ParseErrorKind::RequestUri(crate::error::UriError::Character));
+                    return Err(ParseErrorKind::RequestUri(
+                        crate::error::UriError::Character,
+                    ));
                 }
                 let parsed = Uri::parse(uri_text).map_err(ParseErrorKind::RequestUri)?;
-                if let Uri::Sip(s) = &parsed {
-                    if s.headers().is_some() && !self.allow_request_uri_headers {
-                        return Err(ParseErrorKind::RequestUriHeaders);
-                    }
+                if let Uri::Sip(s) = &parsed
+                    && s.headers().is_some()
+                    && !self.allow_request_uri_headers
+                {
+                    return Err(ParseErrorKind::RequestUriHeaders);
                 }
             }
             Start::Response { reason, .. } => {
@@ -383,12 +391,12 @@ impl ParseOptions {
         }
         if let Some(method) = msg.method() {
             let mut cseqs = msg.values(HeaderName::CSeq);
-            if let (Some(one), None) = (cseqs.next(), cseqs.next()) {
-                if let Ok(c) = CSeq::decode(one) {
-                    if c.method != method && !matches!(method, Method::Other(m) if m == c.method.as_str()) {
-                        return Err(ParseErrorKind::CSeqMethodMismatch);
-                    }
-                }
+            if let (Some(one), None) = (cseqs.next(), cseqs.next())
+                && let Ok(c) = CSeq::decode(one)
+                && c.method != method
+                && !matches!(method, Method::Other(m) if m == c.method.as_str())
+            {
+                return Err(ParseErrorKind::CSeqMethodMismatch);
             }
         }
         Ok(())
@@ -407,7 +415,10 @@ fn line_length(buf: &[u8]) -> usize {
 
 /// `"SIP" "/" 1*DIGIT "." 1*DIGIT` (SIP case-insensitive).
 fn parse_version(v: &str) -> Option<(u32, u32)> {
-    let rest = v.get(..4).filter(|p| p.eq_ignore_ascii_case("SIP/")).and(v.get(4..))?;
+    let rest = v
+        .get(..4)
+        .filter(|p| p.eq_ignore_ascii_case("SIP/"))
+        .and(v.get(4..))?;
     let (a, b) = rest.split_once('.')?;
     let num = |s: &str| {
         (!s.is_empty() && s.len() <= 9 && s.bytes().all(|c| c.is_ascii_digit()))
@@ -476,14 +487,19 @@ mod tests {
         assert!(e.message().is_some());
         let e = parse(&OPTIONS.replace("SIP/2.0\r\nVia", "SIP/2.0 \r\nVia")).unwrap_err();
         assert_eq!(e.kind(), ParseErrorKind::StartLine);
-        let mut o = ParseOptions::default();
-        o.allow_extra_request_line_spaces = true;
+        let o = ParseOptions {
+            allow_extra_request_line_spaces: true,
+            ..ParseOptions::default()
+        };
         let m = o
             .parse_datagram(Bytes::from(OPTIONS.replace("OPTIONS sip", "OPTIONS   sip")))
             .unwrap();
         assert_eq!(m.request_uri_str(), Some("sip:user@example.com"));
         let e = parse(&OPTIONS.replace("SIP/2.0\r\nVia", "SIP/3.0\r\nVia")).unwrap_err();
-        assert_eq!(e.kind(), ParseErrorKind::UnsupportedVersion { major: 3, minor: 0 });
+        assert_eq!(
+            e.kind(),
+            ParseErrorKind::UnsupportedVersion { major: 3, minor: 0 }
+        );
         assert_eq!(e.status_code(), 505);
         let e = parse(&OPTIONS.replace("\r\nVia", "\nVia")).unwrap_err();
         assert_eq!(e.kind(), ParseErrorKind::BareLineFeed);
@@ -495,13 +511,17 @@ mod tests {
 
     #[test]
     fn limits() {
-        let mut o = ParseOptions::default();
-        o.max_headers = 3;
+        let o = ParseOptions {
+            max_headers: 3,
+            ..ParseOptions::default()
+        };
         let e = o.parse_datagram(Bytes::from(OPTIONS)).unwrap_err();
         assert_eq!(e.kind(), ParseErrorKind::TooManyHeaders);
         assert_eq!(e.status_code(), 513);
-        let mut o = ParseOptions::default();
-        o.max_head_len = 40;
+        let o = ParseOptions {
+            max_head_len: 40,
+            ..ParseOptions::default()
+        };
         let e = o.parse_datagram(Bytes::from(OPTIONS)).unwrap_err();
         assert_eq!(e.kind(), ParseErrorKind::HeadTooLarge);
     }

@@ -60,13 +60,20 @@ fn every_chunk_size_frames_the_same_messages() {
     }
     for chunk in 1..=stream.len() {
         let got = frame_all(&stream, chunk);
-        assert!(got == want, "chunk size {chunk}: {} messages, want {}", got.len(), want.len());
+        assert!(
+            got == want,
+            "chunk size {chunk}: {} messages, want {}",
+            got.len(),
+            want.len()
+        );
     }
 }
 
 #[test]
 fn stream_verdicts_for_the_datagram_only_cases() {
-    let Some(dir) = common::dir("rfc4475", "sip/rfc4475") else { return };
+    let Some(dir) = common::dir("rfc4475", "sip/rfc4475") else {
+        return;
+    };
     // clerr: Content-Length beyond the bytes is only incomplete on a stream.
     let mut f = StreamFramer::default();
     f.push(&common::message(&dir, "clerr.dat"));
@@ -74,11 +81,17 @@ fn stream_verdicts_for_the_datagram_only_cases() {
     // inv2543: no Content-Length — fatal on a stream.
     let mut f = StreamFramer::default();
     f.push(&common::message(&dir, "inv2543.dat"));
-    assert_eq!(f.next_frame().unwrap_err().kind(), ParseErrorKind::MissingContentLength);
+    assert_eq!(
+        f.next_frame().unwrap_err().kind(),
+        ParseErrorKind::MissingContentLength
+    );
     // mcl01: two Content-Lengths — framing cannot recover.
     let mut f = StreamFramer::default();
     f.push(&common::message(&dir, "mcl01.dat"));
-    assert_eq!(f.next_frame().unwrap_err().kind(), ParseErrorKind::ConflictingContentLength);
+    assert_eq!(
+        f.next_frame().unwrap_err().kind(),
+        ParseErrorKind::ConflictingContentLength
+    );
     // ncl: negative Content-Length — fatal, never used as a length.
     let mut f = StreamFramer::default();
     f.push(&common::message(&dir, "ncl.dat"));
@@ -86,13 +99,17 @@ fn stream_verdicts_for_the_datagram_only_cases() {
     // dblreq: on a stream the tail is framed as the start of a second message.
     let mut f = StreamFramer::default();
     f.push(&common::message(&dir, "dblreq.dat"));
-    let Ok(Frame::Message(m)) = f.next_frame() else { panic!() };
+    let Ok(Frame::Message(m)) = f.next_frame() else {
+        panic!()
+    };
     assert_eq!(m.method(), Some(pbxkit_sip_core::Method::Register));
     assert!(f.buffered() > 400);
     // A message that frames but fails validation leaves the stream usable.
     let mut f = StreamFramer::default();
     f.push(&common::message(&dir, "mismatch01.dat"));
     f.push(&common::message(&dir, "esc01.dat"));
-    assert!(matches!(f.next_frame(), Ok(Frame::Invalid(e)) if e.kind() == ParseErrorKind::CSeqMethodMismatch));
+    assert!(
+        matches!(f.next_frame(), Ok(Frame::Invalid(e)) if e.kind() == ParseErrorKind::CSeqMethodMismatch)
+    );
     assert!(matches!(f.next_frame(), Ok(Frame::Message(_))));
 }

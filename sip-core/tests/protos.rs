@@ -57,15 +57,23 @@ fn compact(set: &BTreeSet<u32>) -> String {
         while it.peek() == Some(&(hi + 1)) {
             hi = it.next().unwrap_or(hi);
         }
-        out.push(if lo == hi { lo.to_string() } else { format!("{lo}-{hi}") });
+        out.push(if lo == hi {
+            lo.to_string()
+        } else {
+            format!("{lo}-{hi}")
+        });
     }
     out.join(",")
 }
 
 #[test]
 fn protos_c07_sip_all_cases() {
-    let Some(protos) = common::dir("protos", "sip/protos") else { return };
-    let Some(out) = materialize(&protos) else { return };
+    let Some(protos) = common::dir("protos", "sip/protos") else {
+        return;
+    };
+    let Some(out) = materialize(&protos) else {
+        return;
+    };
     let expect = String::from_utf8(testkit::read(&out.0.join("expect.tsv"))).unwrap();
     let mut deviating: BTreeMap<(String, String), BTreeSet<u32>> = BTreeMap::new();
     let (mut total, mut ok, mut any) = (0, 0, 0);
@@ -79,7 +87,11 @@ fn protos_c07_sip_all_cases() {
         if let Ok(m) = &result {
             // Accepted messages print and re-parse.
             let p = m.to_bytes();
-            assert_eq!(Message::parse(p.clone()).unwrap().to_bytes(), p, "case {case}");
+            assert_eq!(
+                Message::parse(p.clone()).unwrap().to_bytes(),
+                p,
+                "case {case}"
+            );
         } else if let Err(e) = &result {
             let _ = (e.status_code(), e.to_string(), e.message());
         }
@@ -95,7 +107,10 @@ fn protos_c07_sip_all_cases() {
         total += 1;
         ok += usize::from(result.is_ok());
         if n == 0 {
-            assert!(result.is_ok(), "case 0 (the valid INVITE) must parse: {result:?}");
+            assert!(
+                result.is_ok(),
+                "case 0 (the valid INVITE) must parse: {result:?}"
+            );
         }
         let want_ok = match verdict {
             "MUST_PASS" => true,
@@ -116,7 +131,11 @@ fn protos_c07_sip_all_cases() {
     // Compare with the checked deviation list.
     let listed_text = include_str!("data/protos-deviations.tsv");
     let mut listed: BTreeMap<(String, String), BTreeSet<u32>> = BTreeMap::new();
-    for line in listed_text.lines().skip(1).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+    for line in listed_text
+        .lines()
+        .skip(1)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
         let mut c = line.split('\t');
         let group = c.next().unwrap().to_owned();
         let verdict = c.next().unwrap().to_owned();
@@ -126,7 +145,11 @@ fn protos_c07_sip_all_cases() {
         listed.entry((group, verdict)).or_default().extend(cases);
     }
     let mut report = Vec::new();
-    for key in deviating.keys().chain(listed.keys()).collect::<BTreeSet<_>>() {
+    for key in deviating
+        .keys()
+        .chain(listed.keys())
+        .collect::<BTreeSet<_>>()
+    {
         let got = deviating.get(key).cloned().unwrap_or_default();
         let want = listed.get(key).cloned().unwrap_or_default();
         let new: BTreeSet<_> = got.difference(&want).copied().collect();
@@ -143,5 +166,9 @@ fn protos_c07_sip_all_cases() {
         "protos: {total} cases, {ok} accepted, {} rejected, {any} ANY, {n_dev} listed deviations",
         total - ok
     );
-    assert!(report.is_empty(), "PROTOS deviations changed:\n{}", report.join("\n"));
+    assert!(
+        report.is_empty(),
+        "PROTOS deviations changed:\n{}",
+        report.join("\n")
+    );
 }

@@ -30,7 +30,10 @@ fn check_reject(file: &str, e: &ParseError) {
         }),
         "clerr.dat" => matches!(
             e.kind(),
-            ParseErrorKind::ContentLengthExceedsDatagram { declared: 9999, available: 154 }
+            ParseErrorKind::ContentLengthExceedsDatagram {
+                declared: 9999,
+                available: 154
+            }
         ),
         "ncl.dat" => h.is_some_and(|(n, _)| n == HeaderName::ContentLength),
         "scalar02.dat" | "scalarlg.dat" => h.is_some_and(|(n, k)| {
@@ -95,12 +98,16 @@ fn check_parse(file: &str, m: &Message) {
             let nf: Vec<_> = m.values_named("NewFangledHeader").collect();
             assert_eq!(nf, ["newfangled value\r\n continued newfangled value"]);
             assert_eq!(
-                m.values_named("UnknownHeaderWithUnusualValue").collect::<Vec<_>>(),
+                m.values_named("UnknownHeaderWithUnusualValue")
+                    .collect::<Vec<_>>(),
                 [";;,,;;,;"]
             );
             let c = m.contacts().next().unwrap().unwrap();
             assert_eq!(c.q(), Some(Ok(330)));
-            assert_eq!(c.addr().unwrap().display_name().unwrap(), "Quoted string \"\"");
+            assert_eq!(
+                c.addr().unwrap().display_name().unwrap(),
+                "Quoted string \"\""
+            );
             let r: Route<'_> = m.header().unwrap();
             assert!(r.uri().as_sip().unwrap().params().contains("lr"));
             assert_eq!(m.body().len(), 150);
@@ -111,30 +118,56 @@ fn check_parse(file: &str, m: &Message) {
             assert_eq!(m.cseq().unwrap().method, Method::Other(method));
             let to = m.to().unwrap();
             assert!(to.display_name().unwrap().contains("NUL:\0"));
-            let Some(Uri::Sip(u)) = m.request_uri() else { panic!() };
-            assert_eq!(u.password(), Some("&it+has=1,weird!*pas$wo~d_too.(doesn't-it)"));
+            let Some(Uri::Sip(u)) = m.request_uri() else {
+                panic!()
+            };
+            assert_eq!(
+                u.password(),
+                Some("&it+has=1,weird!*pas$wo~d_too.(doesn't-it)")
+            );
             assert_eq!(
                 m.call_id().unwrap().as_str(),
                 "intmeth.word%ZK-!.*_+'@word`~)(><:\\/\"][?}{"
             );
             assert_eq!(
-                m.values_named("extensionHeader-!.%*+_`'~").collect::<Vec<_>>(),
+                m.values_named("extensionHeader-!.%*+_`'~")
+                    .collect::<Vec<_>>(),
                 ["\u{FEFF}\u{5927}\u{505C}\u{96FB}"]
             );
             assert_eq!(
                 m.from().unwrap().params().get("fromParam''~+*_!.-%"),
-                Some(Some("\"\u{440}\u{430}\u{431}\u{43e}\u{442}\u{430}\u{44e}\u{449}\u{438}\u{439}\""))
+                Some(Some(
+                    "\"\u{440}\u{430}\u{431}\u{43e}\u{442}\u{430}\u{44e}\u{449}\u{438}\u{439}\""
+                ))
             );
         }
         "esc01.dat" => {
-            let Some(Uri::Sip(ruri)) = m.request_uri() else { panic!() };
-            assert_eq!(ruri.user_unescaped().unwrap().as_ref(), b"sips:user@example.com");
+            let Some(Uri::Sip(ruri)) = m.request_uri() else {
+                panic!()
+            };
+            assert_eq!(
+                ruri.user_unescaped().unwrap().as_ref(),
+                b"sips:user@example.com"
+            );
             assert_eq!(ruri.host(), Host::Name("example.net"));
             let to = m.to().unwrap();
-            assert_eq!(to.uri().as_sip().unwrap().user_unescaped().unwrap().as_ref(), b"user");
+            assert_eq!(
+                to.uri()
+                    .as_sip()
+                    .unwrap()
+                    .user_unescaped()
+                    .unwrap()
+                    .as_ref(),
+                b"user"
+            );
             let from = m.from().unwrap();
             assert_eq!(
-                from.uri().as_sip().unwrap().user_unescaped().unwrap().as_ref(),
+                from.uri()
+                    .as_sip()
+                    .unwrap()
+                    .user_unescaped()
+                    .unwrap()
+                    .as_ref(),
                 b"I have spaces"
             );
             let c = m.contacts().next().unwrap().unwrap();
@@ -154,8 +187,14 @@ fn check_parse(file: &str, m: &Message) {
             assert_eq!(c.len(), 2);
             let a = c[0].addr().unwrap().uri();
             let b = c[1].addr().unwrap().uri();
-            assert_eq!(a.as_sip().unwrap().user_unescaped().unwrap().as_ref(), b"\0");
-            assert_eq!(b.as_sip().unwrap().user_unescaped().unwrap().as_ref(), b"\0\0");
+            assert_eq!(
+                a.as_sip().unwrap().user_unescaped().unwrap().as_ref(),
+                b"\0"
+            );
+            assert_eq!(
+                b.as_sip().unwrap().user_unescaped().unwrap().as_ref(),
+                b"\0\0"
+            );
             assert!(!a.equivalent(b), "two distinct contacts");
         }
         "esc02.dat" => {
@@ -181,7 +220,9 @@ fn check_parse(file: &str, m: &Message) {
             assert!(m.body().is_empty());
         }
         "semiuri.dat" => {
-            let Some(Uri::Sip(u)) = m.request_uri() else { panic!() };
+            let Some(Uri::Sip(u)) = m.request_uri() else {
+                panic!()
+            };
             assert_eq!(u.user(), Some("user;par=u%40example.net"));
             assert_eq!(u.host(), Host::Name("example.com"));
             assert!(u.params().is_empty());
@@ -328,7 +369,9 @@ fn check_semantic(file: &str, m: &Message) {
 
 #[test]
 fn rfc4475_all_49_handled_as_expected() {
-    let Some(dir) = common::dir("rfc4475", "sip/rfc4475") else { return };
+    let Some(dir) = common::dir("rfc4475", "sip/rfc4475") else {
+        return;
+    };
     let rows = common::expected(&dir);
     assert_eq!(rows.len(), 49);
     let mut verdicts = Vec::new();
@@ -357,15 +400,21 @@ fn rfc4475_all_49_handled_as_expected() {
     }
     common::check_deviations(&verdicts, DEVIATIONS);
     assert_eq!((parsed, rejected), (30, 19));
-    eprintln!("rfc4475: {parsed} accepted with field checks, {rejected} rejected with the specific error");
+    eprintln!(
+        "rfc4475: {parsed} accepted with field checks, {rejected} rejected with the specific error"
+    );
 }
 
 #[test]
 fn rfc4475_print_parse_print_is_a_fixed_point() {
-    let Some(dir) = common::dir("rfc4475", "sip/rfc4475") else { return };
+    let Some(dir) = common::dir("rfc4475", "sip/rfc4475") else {
+        return;
+    };
     let mut n = 0;
     for row in common::expected(&dir) {
-        let Ok(m) = Message::parse(common::message(&dir, &row.file)) else { continue };
+        let Ok(m) = Message::parse(common::message(&dir, &row.file)) else {
+            continue;
+        };
         let printed = m.to_bytes();
         let again = Message::parse(printed.clone())
             .unwrap_or_else(|e| panic!("{}: printed form does not parse: {e}", row.file));
@@ -380,11 +429,21 @@ fn rfc4475_print_parse_print_is_a_fixed_point() {
 #[test]
 fn rfc4475_errors_carry_the_message_for_a_400() {
     // A UAS answers 400 using the headers of the rejected request.
-    let Some(dir) = common::dir("rfc4475", "sip/rfc4475") else { return };
-    for file in ["badinv01.dat", "mismatch01.dat", "escruri.dat", "baddate.dat", "quotbal.dat"] {
+    let Some(dir) = common::dir("rfc4475", "sip/rfc4475") else {
+        return;
+    };
+    for file in [
+        "badinv01.dat",
+        "mismatch01.dat",
+        "escruri.dat",
+        "baddate.dat",
+        "quotbal.dat",
+    ] {
         let e = Message::parse(common::message(&dir, file)).unwrap_err();
         assert_eq!(e.status_code(), 400, "{file}");
-        let m = e.message().unwrap_or_else(|| panic!("{file}: no partial message"));
+        let m = e
+            .message()
+            .unwrap_or_else(|| panic!("{file}: no partial message"));
         assert!(m.is_request());
         assert!(m.call_id().is_ok(), "{file}");
         let reply = pbxkit_sip_core::ResponseBuilder::reply(m, 400, &e.to_string(), Some("x1"))
@@ -398,7 +457,9 @@ fn rfc4475_errors_carry_the_message_for_a_400() {
 
 #[test]
 fn rfc4475_leniency_toggles_flip_exactly_their_message() {
-    let Some(dir) = common::dir("rfc4475", "sip/rfc4475") else { return };
+    let Some(dir) = common::dir("rfc4475", "sip/rfc4475") else {
+        return;
+    };
     let parse = |o: &ParseOptions, f: &str| o.parse_datagram(common::message(&dir, f));
     let strict = ParseOptions::default();
     let mut cases: Vec<(ParseOptions, &[&str])> = Vec::new();
@@ -446,7 +507,9 @@ fn rfc4475_leniency_toggles_flip_exactly_their_message() {
 
 #[test]
 fn rfc4475_date_is_exposed_typed() {
-    let Some(dir) = common::dir("rfc4475", "sip/rfc4475") else { return };
+    let Some(dir) = common::dir("rfc4475", "sip/rfc4475") else {
+        return;
+    };
     let m = Message::parse(common::message(&dir, "mpart01.dat")).unwrap();
     let d: pbxkit_sip_core::header::Date = m.header().unwrap();
     assert_eq!((d.year, d.month, d.day, d.hour), (2005, 10, 15, 4));

@@ -15,7 +15,9 @@ fn v6(s: &str) -> Host<'static> {
 }
 
 fn ruri_host(m: &Message) -> (Host<'_>, Option<u16>) {
-    let Some(Uri::Sip(u)) = m.request_uri() else { panic!("not a SIP Request-URI") };
+    let Some(Uri::Sip(u)) = m.request_uri() else {
+        panic!("not a SIP Request-URI")
+    };
     (u.host(), u.port())
 }
 
@@ -26,7 +28,10 @@ fn check(file: &str, m: &Message) {
             assert_eq!(ruri_host(m), (v6("2001:db8::10"), None));
             assert_eq!(vias[0].host(), v6("2001:db8::9:1"));
             let c = m.contacts().next().unwrap().unwrap();
-            assert_eq!(c.addr().unwrap().uri().as_sip().unwrap().host(), v6("2001:db8::1"));
+            assert_eq!(
+                c.addr().unwrap().uri().as_sip().unwrap().host(),
+                v6("2001:db8::1")
+            );
         }
         "port-ambiguous" => assert_eq!(ruri_host(m), (v6("2001:db8::10:5070"), None)),
         "port-unambiguous" => assert_eq!(ruri_host(m), (v6("2001:db8::10"), Some(5070))),
@@ -42,16 +47,31 @@ fn check(file: &str, m: &Message) {
         }
         "mult-ip-in-header" => {
             assert_eq!(vias.len(), 3);
-            assert_eq!((vias[0].host(), vias[0].port()), (v6("2001:db8::9:1"), Some(6050)));
+            assert_eq!(
+                (vias[0].host(), vias[0].port()),
+                (v6("2001:db8::9:1"), Some(6050))
+            );
             assert_eq!(vias[1].host(), Host::Ipv4(Ipv4Addr::new(192, 0, 2, 1)));
             assert_eq!(vias[2].host(), v6("2001:db8::9:255"));
-            assert_eq!(vias[2].received(), Some(Host::Ipv4(Ipv4Addr::new(192, 0, 2, 200))));
+            assert_eq!(
+                vias[2].received(),
+                Some(Host::Ipv4(Ipv4Addr::new(192, 0, 2, 200)))
+            );
         }
         "ipv4-mapped-ipv6" => {
-            assert_eq!((vias[0].host(), vias[0].port()), (v6("::ffff:192.0.2.10"), Some(19823)));
-            assert_eq!((vias[1].host(), vias[1].port()), (v6("::ffff:192.0.2.2"), None));
+            assert_eq!(
+                (vias[0].host(), vias[0].port()),
+                (v6("::ffff:192.0.2.10"), Some(19823))
+            );
+            assert_eq!(
+                (vias[1].host(), vias[1].port()),
+                (v6("::ffff:192.0.2.2"), None)
+            );
             let c = m.contacts().next().unwrap().unwrap();
-            assert_eq!(c.addr().unwrap().uri().as_sip().unwrap().host(), v6("::ffff:192.0.2.2"));
+            assert_eq!(
+                c.addr().unwrap().uri().as_sip().unwrap().host(),
+                v6("::ffff:192.0.2.2")
+            );
         }
         "ipv6-bug-abnf-3-colons" | "ipv6-correct-abnf-2-colons" => {
             assert_eq!(ruri_host(m), (v6("2001:db8::192.0.2.1"), None));
@@ -64,7 +84,9 @@ fn check(file: &str, m: &Message) {
 
 #[test]
 fn rfc5118_all_12_handled_as_expected() {
-    let Some(dir) = common::dir("rfc5118", "sip/rfc5118") else { return };
+    let Some(dir) = common::dir("rfc5118", "sip/rfc5118") else {
+        return;
+    };
     let rows = common::expected(&dir);
     assert_eq!(rows.len(), 12);
     let mut verdicts = Vec::new();

@@ -48,7 +48,9 @@ impl<'a> NameAddr<'a> {
         match bracketed_start {
             Some(lt) => {
                 let after = value.get(lt + 1..).unwrap_or("");
-                let gt = after.find('>').ok_or(ValueError::Expected(Expected::RightAngle))?;
+                let gt = after
+                    .find('>')
+                    .ok_or(ValueError::Expected(Expected::RightAngle))?;
                 let inner = after.get(..gt).unwrap_or("");
                 // LAQUOT addr-spec RAQUOT: no LWS inside the brackets (RFC 4475 §3.1.2.14).
                 if inner.bytes().any(is_lws) {
@@ -225,12 +227,18 @@ impl<'a> Contact<'a> {
 
     /// The `expires` contact parameter (delta-seconds; values above 2^32-1 are an error).
     pub fn expires(&self) -> Option<Result<u32, ValueError>> {
-        self.addr()?.params().get("expires").map(|v| parse_u32(v.unwrap_or("")))
+        self.addr()?
+            .params()
+            .get("expires")
+            .map(|v| parse_u32(v.unwrap_or("")))
     }
 
     /// The `q` parameter in thousandths (`q=0.33` is 330), per RFC 3261 `qvalue`.
     pub fn q(&self) -> Option<Result<u16, ValueError>> {
-        self.addr()?.params().get("q").map(|v| parse_qvalue(v.unwrap_or("")))
+        self.addr()?
+            .params()
+            .get("q")
+            .map(|v| parse_qvalue(v.unwrap_or("")))
     }
 }
 
@@ -280,16 +288,21 @@ mod tests {
 
     #[test]
     fn name_addr_forms() {
-        let a = NameAddr::parse("\"J Rosenberg \\\\\\\"\"       <sip:jdrosen@example.com>\r\n  ;\r\n  tag = 98asjd8").unwrap();
+        let a = NameAddr::parse(
+            "\"J Rosenberg \\\\\\\"\"       <sip:jdrosen@example.com>\r\n  ;\r\n  tag = 98asjd8",
+        )
+        .unwrap();
         assert_eq!(a.display_name().unwrap(), "J Rosenberg \\\"");
         assert_eq!(a.tag(), Some("98asjd8"));
-        let a = NameAddr::parse("sip:vivekg@chair-dnrc.example.com ;   tag    = 1918181833n").unwrap();
+        let a =
+            NameAddr::parse("sip:vivekg@chair-dnrc.example.com ;   tag    = 1918181833n").unwrap();
         assert!(!a.is_bracketed());
         assert_eq!(a.tag(), Some("1918181833n"));
         // lwsdisp: no LWS between display name and `<`.
         let a = NameAddr::parse("caller<sip:caller@example.com>;tag=323").unwrap();
         assert_eq!(a.display_name().unwrap(), "caller");
-        let a = NameAddr::parse("token1~` token2'+_ token3*%!.- <sip:mundane@example.com>").unwrap();
+        let a =
+            NameAddr::parse("token1~` token2'+_ token3*%!.- <sip:mundane@example.com>").unwrap();
         assert_eq!(a.display_raw(), Some("token1~` token2'+_ token3*%!.-"));
         // cparam01 vs cparam02: who owns `;unknownparam`.
         let c = NameAddr::parse("sip:+19725552222@gw1.example.net;unknownparam").unwrap();
@@ -299,7 +312,10 @@ mod tests {
         assert!(!c.params().contains("unknownparam"));
         assert!(c.uri().as_sip().unwrap().params().contains("unknownparam"));
         let a = NameAddr::parse("<sip:[2001:db8::10]:5070>").unwrap();
-        assert_eq!(a.uri().as_sip().unwrap().host(), Host::Ipv6("2001:db8::10".parse().unwrap()));
+        assert_eq!(
+            a.uri().as_sip().unwrap().host(),
+            Host::Ipv6("2001:db8::10".parse().unwrap())
+        );
     }
 
     #[test]

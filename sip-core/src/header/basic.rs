@@ -498,16 +498,10 @@ impl<'a> Header<'a> for Replaces<'a> {
         let call_id = crate::text::trim_lws(value.get(..end).unwrap_or(""));
         CallId::decode(call_id)?;
         let params = HeaderParams::parse(value.get(end..).unwrap_or(""))?;
-        if params.to_tag_missing() {
+        if params.get("to-tag").flatten().is_none() || params.get("from-tag").flatten().is_none() {
             return Err(ValueError::Expected(Expected::Param));
         }
         Ok(Self { call_id, params })
-    }
-}
-
-impl HeaderParams<'_> {
-    fn to_tag_missing(&self) -> bool {
-        self.get("to-tag").flatten().is_none() || self.get("from-tag").flatten().is_none()
     }
 }
 
@@ -608,22 +602,35 @@ mod tests {
     fn scalars() {
         assert_eq!(
             CSeq::decode("0009\r\n  INVITE"),
-            Ok(CSeq { seq: 9, method: Method::Invite })
+            Ok(CSeq {
+                seq: 9,
+                method: Method::Invite
+            })
         );
         // RFC 4475 §3.1.2.4: CSeq above 2^32-1.
-        assert_eq!(CSeq::decode("36893488147419103232 REGISTER"), Err(ValueError::Overflow));
+        assert_eq!(
+            CSeq::decode("36893488147419103232 REGISTER"),
+            Err(ValueError::Overflow)
+        );
         assert_eq!(CSeq::decode("4294967295 INVITE").unwrap().seq, u32::MAX);
         assert!(CSeq::decode("-1 INVITE").is_err());
         assert!(CSeq::decode("1INVITE").is_err());
         assert_eq!(MaxForwards::decode("0068"), Ok(MaxForwards(68)));
         assert!(ContentLength::decode("-999").is_err());
-        assert_eq!(Expires::decode("10000000000000000000"), Err(ValueError::Overflow));
+        assert_eq!(
+            Expires::decode("10000000000000000000"),
+            Err(ValueError::Overflow)
+        );
         assert!(CallId::decode("intmeth.word%ZK-!.*_+'@word`~)(><:\\/\"][?}{").is_ok());
         assert!(CallId::decode("a b").is_err());
         assert!(CallId::decode("a@").is_err());
         assert_eq!(
             RAck::decode("776656 1 INVITE"),
-            Ok(RAck { rseq: 776656, cseq: 1, method: Method::Invite })
+            Ok(RAck {
+                rseq: 776656,
+                cseq: 1,
+                method: Method::Invite
+            })
         );
     }
 
@@ -666,7 +673,10 @@ mod tests {
         assert_eq!(s.reason(), Some("timeout"));
         let r = Replaces::decode("425928@bobster.example.org;to-tag=7743;from-tag=6472;early-only")
             .unwrap();
-        assert_eq!((r.to_tag(), r.from_tag(), r.early_only()), (Some("7743"), Some("6472"), true));
+        assert_eq!(
+            (r.to_tag(), r.from_tag(), r.early_only()),
+            (Some("7743"), Some("6472"), true)
+        );
         assert!(Replaces::decode("425928@bobster.example.org;to-tag=7743").is_err());
     }
 }

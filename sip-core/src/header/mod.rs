@@ -15,8 +15,10 @@ pub use addr::{
     Contact, ContactValue, Diversion, From, NameAddr, PAssertedIdentity, RecordRoute, ReferTo,
     ReferredBy, Route, To,
 };
-pub use auth::{AuthParams, Authorization, Challenge, Credentials, ProxyAuthenticate,
-    ProxyAuthorization, WwwAuthenticate};
+pub use auth::{
+    AuthParams, Authorization, Challenge, Credentials, ProxyAuthenticate, ProxyAuthorization,
+    WwwAuthenticate,
+};
 pub use basic::{
     Accept, Allow, AllowEvents, CSeq, CallId, ContentLength, ContentType, Date, Event, Expires,
     MaxForwards, MediaType, MinExpires, MinSe, OptionTag, ProxyRequire, RAck, RSeq, Replaces,
@@ -46,9 +48,7 @@ pub trait Header<'a>: Sized {
 /// Splits a list header value on top-level commas (outside quotes and `<>`), trimming LWS.
 /// Yields an error for an empty element (`a,,b`, RFC 4475 §3.1.2.1).
 pub(crate) fn split_list(value: &str) -> ListItems<'_> {
-    ListItems {
-        rest: Some(value),
-    }
+    ListItems { rest: Some(value) }
 }
 
 /// Iterator of [`split_list`].

@@ -244,8 +244,10 @@ mod tests {
         assert_eq!(v.host(), Host::Ipv4("192.0.2.2".parse().unwrap()));
         assert_eq!(v.branch(), Some("390skdjuw"));
         assert!(!v.has_rfc3261_branch());
-        let v = Via::decode("SIP  / 2.0  / TCP     spindle.example.com   ;\r\n  branch  =   z9hG4bK9ikj8")
-            .unwrap();
+        let v = Via::decode(
+            "SIP  / 2.0  / TCP     spindle.example.com   ;\r\n  branch  =   z9hG4bK9ikj8",
+        )
+        .unwrap();
         assert_eq!(v.branch(), Some("z9hG4bK9ikj8"));
         assert!(v.has_rfc3261_branch());
     }
@@ -258,12 +260,18 @@ mod tests {
         .unwrap();
         assert_eq!(v.port(), Some(5070));
         assert_eq!(v.host_str(), "[2001:db8::9:1]");
-        assert_eq!(v.received(), Some(Host::Ipv6("2001:db8::9:255".parse().unwrap())));
+        assert_eq!(
+            v.received(),
+            Some(Host::Ipv6("2001:db8::9:255".parse().unwrap()))
+        );
         assert_eq!(v.rport(), Some(Some(5061)));
         assert_eq!(v.ttl(), Some(16));
         assert!(v.maddr().is_some());
         let v = Via::decode("SIP/2.0/TCP h.example.com;received=2001:db8::9:255;rport").unwrap();
-        assert_eq!(v.received(), Some(Host::Ipv6("2001:db8::9:255".parse().unwrap())));
+        assert_eq!(
+            v.received(),
+            Some(Host::Ipv6("2001:db8::9:255".parse().unwrap()))
+        );
         assert_eq!(v.rport(), Some(None));
         assert!(Via::decode("SIP/2.0/UDP 192.0.2.15;;").is_err());
         assert!(Via::decode("SIP/7.0/UDP c.example.com").is_err());
