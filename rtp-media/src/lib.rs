@@ -4,6 +4,7 @@ pub mod budget;
 pub mod dtmf;
 pub mod jitter;
 pub mod mixer;
+pub mod relay;
 pub mod rtcp;
 pub mod rtp;
 pub mod sdes;
