@@ -188,6 +188,8 @@ pub enum ServerVerdict {
     /// The server records gateway-EID mode while the system uses online verification
     /// (or the reverse).
     ModeMismatch,
+    /// The server knows no valid licence for this EID.
+    InvalidLicence,
 }
 
 /// Why a loaded licence file does not take effect.
@@ -525,7 +527,11 @@ impl Licensing {
             ServerVerdict::Valid => {
                 self.clear_cause(RestrictedCause::CloneConfirmed);
                 self.clear_cause(RestrictedCause::VerificationModeMismatch);
+                if self.licensed_to_run(now) {
+                    self.clear_cause(RestrictedCause::NoValidLicence);
+                }
             }
+            ServerVerdict::InvalidLicence => self.add_cause(RestrictedCause::NoValidLicence),
             ServerVerdict::CloneSuspected => {
                 if self.clone_suspected_at.is_none() {
                     self.push(Event::PotentialCloneDetected);
@@ -545,6 +551,28 @@ impl Licensing {
             self.push(Event::TemporaryActivationExpires { expires });
         }
         self.next_contact = Some(add(now, self.config.server_contact_interval));
+    }
+
+    /// The periodic check to send to the licence server (see [`crate::sls`]); `instance`
+    /// is the random id the embedder drew at boot.
+    pub fn check_request(&self, instance: u64) -> crate::sls::CheckRequest {
+        crate::sls::CheckRequest {
+            eid: self.identity.eid.clone(),
+            instance,
+            verification: match self.identity.binding {
+                Binding::OwnEid => crate::sls::Verification::Online,
+                Binding::Gateway(_) => crate::sls::Verification::Gateway,
+            },
+            release: self.identity.release,
+        }
+    }
+
+    /// Feeds the server's answer: its verdict and, if given, its SWA record (MV-10, MV-12).
+    pub fn handle_check_response(&mut self, now: SystemTime, resp: crate::sls::CheckResponse) {
+        if let Some(swa) = resp.swa {
+            self.swa_report = Some((swa, now));
+        }
+        self.handle_server_response(now, resp.verdict);
     }
 
     /// The licence server could not be reached. Starts the 72 h countdown unless one is

@@ -10,6 +10,7 @@ mod event;
 mod file;
 mod key;
 mod pool;
+pub mod sls;
 mod state;
 pub mod ucm;
 
