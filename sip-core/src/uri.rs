@@ -351,13 +351,15 @@ impl<'a> SipUri<'a> {
             }
         }
         // Any other parameter appearing in both must match.
-        for (name, value) in self.params.iter() {
+        // (First occurrence of a repeated name, so equality stays reflexive.)
+        for (name, _) in self.params.iter() {
             let n = unescape(name);
-            if let Some(other_value) = other.params.find_unescaped_bytes(&n) {
-                let mine = value.map(unescape).unwrap_or_default();
-                if !eq_ci_bytes(&mine, &other_value) {
-                    return false;
-                }
+            if let (Some(mine), Some(theirs)) = (
+                self.params.find_unescaped_bytes(&n),
+                other.params.find_unescaped_bytes(&n),
+            ) && !eq_ci_bytes(&mine, &theirs)
+            {
+                return false;
             }
         }
         // Headers are never ignored: same set on both sides.
@@ -739,6 +741,8 @@ mod tests {
         ));
         assert!(!eq("sip:bob@phone21.boxesbybob.com", "sip:bob@192.0.2.4"));
         assert!(!eq("sip:alice@atlanta.com", "sips:alice@atlanta.com"));
+        // A repeated parameter compares by its first occurrence: still reflexive.
+        assert!(eq("sip:a@b;x=1;x=2", "sip:a@b;x=1;x=2"));
     }
 
     #[test]
