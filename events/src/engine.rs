@@ -670,6 +670,8 @@ impl Engine {
             if self.lanes[l].next_send.is_some_and(|t| t > now) {
                 continue;
             }
+            // The batch deadline or retry timer is consumed by this delivery.
+            self.lanes[l].next_send = None;
             let events: Vec<Event> = if mode == Mode::Batched {
                 self.lanes[l].queue.drain(..).collect()
             } else {

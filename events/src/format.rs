@@ -124,7 +124,8 @@ pub const ENTERPRISE_NUMBER: u32 = 32473;
 /// `<130>1 2026-11-22T22:20:56.000Z pbx pbxkit - card_reset [event@32473 node="1" ...] Card reset`.
 ///
 /// `facility` is 0..=23 (clamped); `hostname` and `app_name` are sanitised to the header
-/// alphabet. The MSGID is the event id; the structured data carries node, severity,
+/// alphabet. The MSGID is the event id (cut to RFC 5424's 32 characters); the structured
+/// data carries the full id, node, severity,
 /// occurrence and every detail; the MSG is the English name, UTF-8 with a BOM as §6.4 asks.
 pub fn syslog_line(event: &Event, facility: u8, hostname: &str, app_name: &str) -> String {
     let spec = event.kind().spec();
@@ -132,11 +133,12 @@ pub fn syslog_line(event: &Event, facility: u8, hostname: &str, app_name: &str) 
     let mut out = String::with_capacity(256);
     let _ = write!(
         out,
-        "<{pri}>1 {} {} {} - {} [event@{ENTERPRISE_NUMBER} node=\"{}\" severity=\"{}\" occurrence=\"{}\"",
+        "<{pri}>1 {} {} {} - {} [event@{ENTERPRISE_NUMBER} id=\"{}\" node=\"{}\" severity=\"{}\" occurrence=\"{}\"",
         event.at(),
         header_field(hostname, 255),
         header_field(app_name, 48),
         header_field(spec.id, 32),
+        spec.id,
         event.node().0,
         event.severity(),
         event.occurrence()
@@ -192,10 +194,34 @@ mod tests {
     }
 
     #[test]
+    fn syslog_msgid_is_cut_but_sd_keeps_full_id() {
+        let ev = Event::builder(
+            EventKind::StandardSipTerminalsWithinLicenceLimit,
+            NodeId(3),
+            Timestamp::EPOCH,
+        )
+        .flag("sip_terminals_licence", true)
+        .flag("video_terminals_licence", false)
+        .build()
+        .expect("valid");
+        let line = syslog_line(&ev, 23, "h", "a");
+        // local7 (23) * 8 + warning (4) = 188.
+        let fields: Vec<&str> = line.splitn(8, ' ').collect();
+        assert_eq!(fields[0], "<188>1");
+        assert_eq!(fields[5], "standard_sip_terminals_within_li");
+        assert_eq!(fields[5].len(), 32);
+        assert!(
+            line.contains("id=\"standard_sip_terminals_within_licence_limit\""),
+            "{line}"
+        );
+        assert!(line.contains("video_terminals_licence=\"0\""), "{line}");
+    }
+
+    #[test]
     fn syslog_rfc5424_shape() {
         let line = syslog_line(&ev(), FACILITY_LOCAL0, "pbx one", "pbxkit");
         // local0 (16) * 8 + critical (2) = 130.
-        assert!(line.starts_with("<130>1 2026-11-28T22:20:56.000Z pbxone pbxkit - sip_account_unavailable [event@32473 node=\"1\""), "{line}");
+        assert!(line.starts_with("<130>1 2026-11-28T22:20:56.000Z pbxone pbxkit - sip_account_unavailable [event@32473 id=\"sip_account_unavailable\" node=\"1\""), "{line}");
         assert!(line.contains("account=\"a\\]b\""), "{line}");
         assert!(
             line.ends_with("] \u{feff}SIP account not available"),
