@@ -7,7 +7,10 @@
 //!     [--gateway-eid EID] [--sales-channel NAME] [--temporary-until DATE] --out FILE
 //! licence verify FILE --pubkey KEYDIR/public --eid EID [--gateway-eid EID] [--sales-channel NAME]
 //! licence show FILE [--pubkey KEYDIR/public]
+//! licence serve --addr 127.0.0.1:8470 --register EID[:gateway] [--swa-users N --swa-expires DATE]
 //! ```
+//! `serve` runs the reference licence server (online verification with clone detection,
+//! `pbxkit_licensing::sls`) over HTTP on the given address, one request per connection.
 //! Exit status: 0 success / valid, 1 invalid or failed, 2 usage error (clap).
 
 use std::path::{Path, PathBuf};
@@ -15,6 +18,7 @@ use std::process::ExitCode;
 use std::time::SystemTime;
 
 use clap::{Parser, Subcommand};
+use licensing::sls::{self, LicenceServer, SlsConfig, Verification};
 use licensing::{
     Activation, Binding, Date, Eid, Expectations, Kind, LicenceFile, LicenceType, Release,
     SalesChannel, SigningKey, Swa, TrustAnchors, Value, VerifyingKey,
@@ -86,6 +90,21 @@ enum Command {
         /// Expected sales channel.
         #[arg(long)]
         sales_channel: Option<String>,
+    },
+    /// Run the reference licence server over HTTP (loopback by default).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8470")]
+        addr: String,
+        /// A licensed system: `EID` (online verification) or `EID:gateway`.
+        #[arg(long = "register", value_name = "EID[:gateway]")]
+        register: Vec<String>,
+        /// SWA covered users reported for every registered system.
+        #[arg(long)]
+        swa_users: Option<u32>,
+        /// SWA last day reported (YYYY-MM-DD).
+        #[arg(long)]
+        swa_expires: Option<String>,
     },
     /// Print the licences, one per line, and the file's validity.
     Show {
@@ -176,6 +195,38 @@ fn print_file(f: &LicenceFile) {
     }
 }
 
+fn serve(addr: &str, mut server: LicenceServer) -> Fallible<bool> {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind(addr).map_err(|e| format!("{addr}: {e}"))?;
+    println!(
+        "licence server on {}",
+        listener.local_addr().map_err(|e| e.to_string())?
+    );
+    for conn in listener.incoming() {
+        let Ok(mut conn) = conn else { continue };
+        let _ = conn.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 1024];
+        let reply = loop {
+            match conn.read(&mut chunk) {
+                Ok(0) | Err(_) => break sls::http_bad_request(),
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+            match sls::parse_http_request(&buf) {
+                Ok(None) => {}
+                Ok(Some(req)) => {
+                    let resp = server.handle_check(SystemTime::now(), &req);
+                    println!("{} {:016x}: {:?}", req.eid, req.instance, resp.verdict);
+                    break sls::http_response(&resp);
+                }
+                Err(_) => break sls::http_bad_request(),
+            }
+        };
+        let _ = conn.write_all(&reply);
+    }
+    Ok(true)
+}
+
 fn run(cli: Cli) -> Fallible<bool> {
     match cli.command {
         Command::Keygen { out } => {
@@ -187,7 +238,11 @@ fn run(cli: Cli) -> Fallible<bool> {
             let key = SigningKey::from_seed(seed).map_err(|e| e.to_string())?;
             write_atomic(&out.join("private"), &format!("{}\n", key.to_text()), true)?;
             let public = key.verifying_key();
-            write_atomic(&out.join("public"), &format!("{}\n", public.to_text()), false)?;
+            write_atomic(
+                &out.join("public"),
+                &format!("{}\n", public.to_text()),
+                false,
+            )?;
             println!("key id {}", public.id());
             Ok(true)
         }
@@ -266,6 +321,30 @@ fn run(cli: Cli) -> Fallible<bool> {
                     Ok(false)
                 }
             }
+        }
+        Command::Serve {
+            addr,
+            register,
+            swa_users,
+            swa_expires,
+        } => {
+            let swa = match (swa_users, swa_expires) {
+                (Some(covered_users), Some(exp)) => Some(Swa {
+                    covered_users,
+                    expires: date(&exp)?,
+                }),
+                (None, None) => None,
+                _ => return Err("give both --swa-users and --swa-expires".into()),
+            };
+            let mut server = LicenceServer::new(SlsConfig::default());
+            for r in &register {
+                let (e, mode) = match r.strip_suffix(":gateway") {
+                    Some(e) => (e, Verification::Gateway),
+                    None => (r.as_str(), Verification::Online),
+                };
+                server.register(eid(e)?, mode, swa);
+            }
+            serve(&addr, server)
         }
         Command::Show { file, pubkey } => {
             let text = read(&file)?;
