@@ -17,7 +17,7 @@
 //!   batching and 4-h backoff, local, SNMP, event log, e-mail, ATAS, SRM, test messages
 //!   (EV-18..EV-38).
 //! * **Pure delivery formats**: [`email`] (Tab. 24 codes, RFC 5322 message, a sans-IO SMTP
-//!   client), [`snmp`] (SNMPv2c trap encoding and our MIB tree), [`format`] (JSON lines and
+//!   client), [`snmp`] (SNMPv2c trap encoding and our MIB tree), [`format`](mod@format) (JSON lines and
 //!   RFC 5424 syslog).
 //! * **Raising rules** ([`rules`]): `*77` user events, timing thresholds (EV-39..EV-45).
 //! * **UC module and service status** ([`ucm`], UCM-EV-1..8).
