@@ -19,6 +19,13 @@ use crate::time::Timestamp;
 pub const ERROR_FLOOD_LIMIT: usize = 50;
 /// The error-flood window (EV-41).
 pub const ERROR_FLOOD_WINDOW: Duration = Duration::from_secs(3600);
+/// The trunk-fault types whose flood raises `too_many_messages` (EV-41, B15): loss of
+/// synchronisation on the network, outgoing call rejected, no response from the network.
+pub const TRUNK_FLOOD_KINDS: [EventKind; 3] = [
+    EventKind::NetworkSyncLost,
+    EventKind::OutgoingCallRejected,
+    EventKind::NoNetworkResponse,
+];
 /// Most distinct error ids tracked by the flood detector at once.
 const MAX_ERROR_IDS: usize = 1024;
 
@@ -440,8 +447,16 @@ impl Engine {
             None
         };
 
-        let routed = self.route(now, &event);
+        let (routed, threshold_reached) = self.route(now, &event);
         self.pump(now);
+        // EV-41 proposal: `too_many_messages` when a trunk-fault type passes the limit of an
+        // advanced filter ("the limit set in the table").
+        if threshold_reached && TRUNK_FLOOD_KINDS.contains(&kind) {
+            self.raise(
+                now,
+                Event::simple(EventKind::TooManyMessages, event.node(), now)?,
+            )?;
+        }
         if let Some(error_id) = flood {
             let derived = Event::builder(EventKind::TooManyErrorsSameId, event.node(), now)
                 .unsigned("error_id", error_id)
@@ -491,15 +506,22 @@ impl Engine {
         }
     }
 
-    fn route(&mut self, now: Timestamp, event: &Event) -> DestinationSet {
+    /// Filters `event` through every table and queues it; also says whether an advanced
+    /// filter reached its threshold.
+    fn route(&mut self, now: Timestamp, event: &Event) -> (DestinationSet, bool) {
         let kind = event.kind();
         let mut pass: u8 = 0;
+        let mut threshold_reached = false;
         for slot in 0..TABLE_COUNT {
             let table = TableId::from_slot(slot);
             let ok = match self.config.tables[slot].filter(kind) {
                 Filter::NoEvent => false,
                 Filter::All => true,
-                Filter::Advanced(adv) => self.advanced.admit(table, kind, event.node(), adv, now),
+                Filter::Advanced(adv) => {
+                    let hit = self.advanced.admit(table, kind, event.node(), adv, now);
+                    threshold_reached |= hit;
+                    hit
+                }
             };
             if ok {
                 pass |= 1 << slot;
@@ -552,7 +574,7 @@ impl Engine {
                 Destination::Integration => self.lanes[L_INTEGRATION].push(event.clone(), cap),
             }
         }
-        routed
+        (routed, threshold_reached)
     }
 
     /// Acknowledges an active message by hand (EV-5); the status is recomputed (EV-35).

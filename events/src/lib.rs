@@ -92,8 +92,8 @@ pub use destination::{
 pub use email::{EmailCause, EmailClient, SmtpAction};
 pub use engine::{
     Delivery, DeliveryId, DestinationSet, ERROR_FLOOD_LIMIT, ERROR_FLOOD_WINDOW, Engine,
-    EngineConfig, EngineError, Notice, Outcome, RaiseOutcome, RoutingWarning, ServerRole, Target,
-    required_role,
+    EngineConfig, EngineError, Notice, Outcome, RaiseOutcome, RoutingWarning, ServerRole,
+    TRUNK_FLOOD_KINDS, Target, required_role,
 };
 pub use event::{DetailValue, Event, EventBuilder, EventError, MAX_TEXT_LEN, NodeId};
 pub use kind::{

@@ -700,6 +700,39 @@ fn ev41_error_flood_raises_too_many_errors() {
 }
 
 #[test]
+fn ev41_trunk_flood_raises_too_many_messages() {
+    // EV-41 proposal: "the limit set in the table" is the advanced filter of the type.
+    let mut e = engine(DestinationConfig::default());
+    e.set_filter(
+        table(1),
+        EventKind::NoNetworkResponse,
+        Filter::Advanced(Advanced::new(3, 1).expect("in range")),
+    );
+    let ev = |at| {
+        Event::builder(EventKind::NoNetworkResponse, NodeId(1), at)
+            .unsigned("network_port_number", 4)
+            .build()
+            .expect("valid")
+    };
+    e.raise(T0, ev(T0)).expect("raise");
+    e.raise(T0 + MIN, ev(T0 + MIN)).expect("raise");
+    assert_eq!(logged(&e, EventKind::TooManyMessages), 0);
+    e.raise(T0 + 2 * MIN, ev(T0 + 2 * MIN)).expect("raise");
+    assert_eq!(logged(&e, EventKind::TooManyMessages), 1);
+    // Other types passing an advanced threshold do not raise it.
+    e.set_filter(
+        table(1),
+        EventKind::SystemRestarted,
+        Filter::Advanced(Advanced::new(2, 1).expect("in range")),
+    );
+    e.raise(T0, simple(EventKind::SystemRestarted, T0))
+        .expect("raise");
+    e.raise(T0, simple(EventKind::SystemRestarted, T0))
+        .expect("raise");
+    assert_eq!(logged(&e, EventKind::TooManyMessages), 1);
+}
+
+#[test]
 fn ev42_user_licence_missing_once_only() {
     let mut e = engine(DestinationConfig::default());
     assert!(
