@@ -5,7 +5,7 @@ use std::time::SystemTime;
 
 use crate::catalogue::{LicenceType, OaiConsumer};
 use crate::engine::{Grant, Licensing, Refusal};
-use crate::event::{Event, LimitClass};
+use crate::event::{Event, LimitClass, MiCollabLimit};
 use crate::file::Swa;
 use crate::pool::{Lease, NodeId, PoolKey, UserId};
 
@@ -349,7 +349,8 @@ impl Licensing {
         };
         match class {
             LimitClass::Users => false, // cleared by check_users only
-            LimitClass::MobileExternal | LimitClass::Pms => false, // cleared by their checks
+            // Cleared by their configured-vs-licensed checks only.
+            LimitClass::MobileExternal | LimitClass::Pms | LimitClass::MiCollab(_) => false,
             LimitClass::ProprietaryIp => {
                 room(LicenceType::Ip5300Phones) || room(LicenceType::Softphone2380)
             }
@@ -407,8 +408,10 @@ impl Licensing {
             });
         }
         let cands = kind.candidates();
-        if cands.iter().all(|t| self.file_units(*t) == 0) {
-            self.maybe_test(now, cands[0]);
+        if let Some(&first) = cands.first()
+            && cands.iter().all(|t| self.file_units(*t) == 0)
+        {
+            self.maybe_test(now, first);
         }
         if let Some(v) = kind.add_on() {
             self.maybe_test(now, v);
@@ -574,6 +577,13 @@ impl Licensing {
             }
             true
         }
+    }
+
+    /// Checks a MiCollab terminal limit (terminals per system, per user, MiCollab clients
+    /// per user; the limits are system capacities given by the caller) and raises the
+    /// limit / back-within-limit pair with its reason (MV2-26).
+    pub fn check_micollab(&mut self, reason: MiCollabLimit, count: u32, limit: u32) -> bool {
+        self.check_configured(LimitClass::MiCollab(reason), count, limit)
     }
 
     /// Warns when OpenCount monitors more users than licensed (MV-48, 2832–2833).

@@ -60,6 +60,26 @@ pub enum LimitClass {
     VoipChannels,
     /// QSIG channels (no counterpart).
     Qsig,
+    /// A MiCollab terminal limit, with its reason.
+    MiCollab(MiCollabLimit),
+}
+
+/// The reason carried by the MiCollab terminal-limit events (codes 0–2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum MiCollabLimit {
+    /// 0: terminals per system.
+    TerminalsPerSystem = 0,
+    /// 1: terminals per user.
+    TerminalsPerUser = 1,
+    /// 2: MiCollab clients per user.
+    ClientsPerUser = 2,
+}
+
+impl MiCollabLimit {
+    /// The reason code carried by the event.
+    pub const fn code(self) -> u8 {
+        self as u8
+    }
 }
 
 impl LimitClass {
@@ -109,6 +129,10 @@ impl LimitClass {
             ),
             Self::VoipChannels => ("voip_channel_licences_insufficient", None),
             Self::Qsig => ("qsig_licence_limit_reached", None),
+            Self::MiCollab(_) => (
+                "micollab_terminal_limit_reached",
+                Some("micollab_within_terminal_limit"),
+            ),
         }
     }
 }

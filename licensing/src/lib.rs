@@ -118,7 +118,7 @@ pub use engine::{
     Behaviour, Config, Grant, Identity, Licensing, LoadError, Mode, Platform, Refusal, Role,
     SatelliteRoles, ServerVerdict, ViewEntry, ViewValue,
 };
-pub use event::{Event, LimitClass, RestrictedCause};
+pub use event::{Event, LimitClass, MiCollabLimit, RestrictedCause};
 pub use file::{
     Activation, Binding, Eid, Expectations, FORMAT_VERSION, Field, LicenceFile, MAX_COUNT, Release,
     SalesChannel, Swa, Value, VerifyError,

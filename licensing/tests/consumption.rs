@@ -533,3 +533,20 @@ fn mv2_26_sessions_dialers_blustar_dual_homing_limit_pairs() {
         assert_eq!(drain(&mut l), vec![Event::WithinLimit { class }]);
     }
 }
+
+#[test]
+fn mv2_26_micollab_terminal_limits_with_reason() {
+    use pbxkit_licensing::MiCollabLimit;
+    let mut l = licensed(&[]);
+    let class = LimitClass::MiCollab(MiCollabLimit::TerminalsPerUser);
+    assert!(l.check_micollab(MiCollabLimit::TerminalsPerUser, 16, 16));
+    assert!(!l.check_micollab(MiCollabLimit::TerminalsPerUser, 17, 16));
+    assert_eq!(drain(&mut l), vec![limit(class, 16)]);
+    assert_eq!(MiCollabLimit::TerminalsPerUser.code(), 1);
+    assert!(l.check_micollab(MiCollabLimit::TerminalsPerUser, 16, 16));
+    assert_eq!(drain(&mut l), vec![Event::WithinLimit { class }]);
+    assert_eq!(
+        Event::WithinLimit { class }.catalogue_id(),
+        Some("micollab_within_terminal_limit")
+    );
+}

@@ -40,7 +40,8 @@ fn catalogue() -> Option<HashMap<String, Entry>> {
     )
 }
 
-const CLASSES: [LimitClass; 13] = [
+const CLASSES: [LimitClass; 14] = [
+    LimitClass::MiCollab(pbxkit_licensing::MiCollabLimit::ClientsPerUser),
     LimitClass::Users,
     LimitClass::MobileExternal,
     LimitClass::ProprietaryIp,
