@@ -694,6 +694,20 @@ impl Licensing {
         }
     }
 
+    /// Takes the two VoIP channels of an inter-node AIN connection, one per end (MV-26):
+    /// a VA master's end is free (MMS), a satellite's end draws from the AIN-wide VoIP
+    /// pool (after its free G.711 channels). All or nothing.
+    pub fn acquire_inter_node(
+        &mut self,
+        now: SystemTime,
+        a: (NodeId, MediaSwitch),
+        b: (NodeId, MediaSwitch),
+    ) -> Result<[ChannelGuard; 2], Refusal> {
+        let first = self.acquire_channel(now, a.0, ChannelKind::Voip(a.1))?;
+        let second = self.acquire_channel(now, b.0, ChannelKind::Voip(b.1))?;
+        Ok([first, second])
+    }
+
     /// Units of a per-node licence on `node`. This engine knows its own node's file; the
     /// per-node licences of other AIN nodes are registered with
     /// [`Licensing::set_node_licences`].

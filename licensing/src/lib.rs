@@ -83,7 +83,8 @@
 //! dropping one gives the unit back. In an AIN the pools live on the master; the AIN layer
 //! acquires on behalf of satellites ([`Licensing::register_on`],
 //! [`Licensing::acquire_channel`] with the satellite's [`NodeId`]) and drops the guards
-//! when a satellite releases them or is lost; per-node licences of other nodes are
+//! when a satellite releases them or is lost ([`ain::RemoteLeases`]; an inter-node
+//! connection's two VoIP units come from [`Licensing::acquire_inter_node`]); per-node licences of other nodes are
 //! reported with [`Licensing::set_node_licences`], the master's counts go to satellites
 //! through [`Licensing::handle_master_licences`].
 //!
@@ -97,6 +98,7 @@
 //! `docs/decisions-licensing.md`.
 
 mod admission;
+pub mod ain;
 pub mod catalogue;
 mod date;
 mod engine;
