@@ -368,6 +368,7 @@ mod tests {
 
     #[test]
     fn ev2_colours_and_dual_severity() {
+        // EV-2 / MV2-2: three levels with their colours; five dual-severity types.
         assert_eq!(Severity::Normal.colour(), Colour::Blue);
         assert_eq!(Severity::Important.colour(), Colour::Yellow);
         assert_eq!(Severity::Critical.colour(), Colour::Red);

@@ -749,6 +749,7 @@ mod tests {
 
     #[test]
     fn ucm_ev6_ev7_repository_and_session() {
+        // UCM-EV-6: repository error; UCM-EV-7: session expiry (inactivity, time-zone mismatch).
         assert_eq!(
             repository_error(Repository::Applications).severity(),
             Severity::Important
