@@ -447,9 +447,16 @@ impl Licensing {
             }
             None => {
                 let class = kind.limit_class();
-                if let Some(c) = class {
-                    let licensed = cands.iter().map(|t| self.file_units(*t)).sum();
-                    self.limit_reached(c, licensed);
+                match class {
+                    Some(c) => {
+                        let licensed = cands.iter().map(|t| self.file_units(*t)).sum();
+                        self.limit_reached(c, licensed);
+                    }
+                    None => {
+                        if let Some(&licence) = cands.first() {
+                            self.push(Event::LicenceMissing { licence });
+                        }
+                    }
                 }
                 Err(class.map_or(Refusal::Unlicensed, Refusal::LimitReached))
             }
@@ -686,8 +693,16 @@ impl Licensing {
                     ChannelKind::Qsig => Some(LimitClass::Qsig),
                     _ => None,
                 };
-                if let Some(c) = class {
-                    self.limit_reached(c, licensed);
+                match class {
+                    Some(c) => self.limit_reached(c, licensed),
+                    None => {
+                        let licence = match kind {
+                            ChannelKind::SipAccess => LicenceType::SipAccessChannels,
+                            ChannelKind::PriB { .. } => LicenceType::PriBChannels,
+                            _ => LicenceType::AudioRecordPlayChannels,
+                        };
+                        self.push(Event::LicenceMissing { licence });
+                    }
                 }
                 Err(class.map_or(Refusal::Unlicensed, Refusal::LimitReached))
             }

@@ -213,6 +213,12 @@ pub enum Event {
         /// Units licensed at that moment.
         licensed: u32,
     },
+    /// An admission was refused for lack of a licence that has no limit event in the
+    /// catalogue (Dialog 4200, MMC, SIP access, PRI, audio channels) (MV-13).
+    LicenceMissing {
+        /// The licence type that was missing or exhausted.
+        licence: LicenceType,
+    },
     /// Enough licences again after a [`Event::LimitReached`] (MV2-26).
     WithinLimit {
         /// The class.
@@ -260,6 +266,7 @@ impl Event {
                 None => return None,
             },
             Self::LicenceFileLoaded
+            | Self::LicenceMissing { .. }
             | Self::TestLicenceActivated { .. }
             | Self::OfflineLicencesGranted { .. }
             | Self::OfflineLicencesRevoked

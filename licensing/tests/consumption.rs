@@ -550,3 +550,35 @@ fn mv2_26_micollab_terminal_limits_with_reason() {
         Some("micollab_within_terminal_limit")
     );
 }
+
+#[test]
+fn mv13_refusals_without_a_catalogue_entry_still_raise_an_event() {
+    let mut l = licensed(&[(LicenceType::MmcExtensions, Value::Count(1))]);
+    let _m = l.may_register(t0(), TerminalKind::Mmc).unwrap();
+    assert_eq!(
+        l.may_register(t0(), TerminalKind::Mmc).err(),
+        Some(Refusal::Unlicensed)
+    );
+    assert_eq!(
+        drain(&mut l),
+        vec![Event::LicenceMissing {
+            licence: LicenceType::MmcExtensions
+        }]
+    );
+    let _s: Vec<_> = (0..10)
+        .map(|_| {
+            l.acquire_channel(t0(), NodeId(1), ChannelKind::PriB { interface: 0 })
+                .unwrap()
+        })
+        .collect();
+    assert!(
+        l.acquire_channel(t0(), NodeId(1), ChannelKind::PriB { interface: 0 })
+            .is_err()
+    );
+    assert_eq!(
+        drain(&mut l),
+        vec![Event::LicenceMissing {
+            licence: LicenceType::PriBChannels
+        }]
+    );
+}

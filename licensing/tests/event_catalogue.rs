@@ -102,6 +102,9 @@ fn all_events() -> Vec<Event> {
             licensed: 0,
         },
         Event::PersistentStateChanged,
+        Event::LicenceMissing {
+            licence: LicenceType::MmcExtensions,
+        },
     ];
     for class in CLASSES {
         v.push(Event::LimitReached { class, licensed: 0 });
