@@ -215,6 +215,8 @@ pub struct Licensing {
     causes: BTreeSet<RestrictedCause>,
     restricted_deadline: Option<SystemTime>,
     server_reachable: bool,
+    server_loss_reported: bool,
+    gateway_loss_reported: bool,
     next_contact: Option<SystemTime>,
     reminder_sent: bool,
     temporary_expired: bool,
@@ -261,6 +263,8 @@ impl Licensing {
             causes: BTreeSet::new(),
             restricted_deadline: None,
             server_reachable: true,
+            server_loss_reported: false,
+            gateway_loss_reported: false,
             next_contact: None,
             reminder_sent: false,
             temporary_expired: false,
@@ -281,6 +285,10 @@ impl Licensing {
         if me.online_verification() {
             me.next_contact = Some(now);
         }
+        // A countdown persisted by the previous run means the link was down: it counts as
+        // down until the first successful contact / the AIN reports the satellite.
+        me.server_reachable = me.state.server_countdown_start.is_none();
+        me.gateway_connected = me.state.gateway_countdown_start.is_none();
         if let Some(since) = me.state.offline_since {
             // A satellite restarted while offline keeps its offline clock.
             me.master_online = false;
@@ -518,9 +526,18 @@ impl Licensing {
 
     /// The licence server answered.
     pub fn handle_server_response(&mut self, now: SystemTime, verdict: ServerVerdict) {
+        self.server_loss_reported = false;
         if !self.server_reachable {
             self.server_reachable = true;
             self.push(Event::LicenceServerRestored);
+        }
+        if self
+            .state
+            .server_countdown_start
+            .is_some_and(|s| now >= add(s, self.config.server_contact_max))
+        {
+            self.state.server_countdown_start = None;
+            self.persist();
         }
         self.clear_cause(RestrictedCause::LicenceServerUnreachable);
         match verdict {
@@ -586,8 +603,9 @@ impl Licensing {
                 now
             }
         };
-        if self.server_reachable {
-            self.server_reachable = false;
+        self.server_reachable = false;
+        if !self.server_loss_reported {
+            self.server_loss_reported = true;
             let deadline = add(start, self.config.server_contact_max);
             self.push(Event::LicenceServerUnreachable {
                 hours_until_restricted: hours_left(deadline, now),
@@ -608,8 +626,9 @@ impl Licensing {
                 now
             }
         };
-        if self.gateway_connected {
-            self.gateway_connected = false;
+        self.gateway_connected = false;
+        if !self.gateway_loss_reported {
+            self.gateway_loss_reported = true;
             let deadline = add(start, self.config.gateway_loss_max);
             self.push(Event::GatewaySatelliteLost {
                 hours_until_restricted: hours_left(deadline, now),
@@ -619,10 +638,19 @@ impl Licensing {
 
     /// The gateway satellite is back. The countdown keeps running (A4); restricted mode
     /// caused by the loss ends.
-    pub fn handle_gateway_restored(&mut self, _now: SystemTime) {
+    pub fn handle_gateway_restored(&mut self, now: SystemTime) {
+        self.gateway_loss_reported = false;
         if !self.gateway_connected {
             self.gateway_connected = true;
             self.push(Event::GatewaySatelliteRestored);
+        }
+        if self
+            .state
+            .gateway_countdown_start
+            .is_some_and(|s| now >= add(s, self.config.gateway_loss_max))
+        {
+            self.state.gateway_countdown_start = None;
+            self.persist();
         }
         self.clear_cause(RestrictedCause::GatewaySatelliteLost);
     }
@@ -721,9 +749,15 @@ impl Licensing {
                 .map(|t| add(t, c.clone_quiet_period)),
             self.state
                 .server_countdown_start
+                .filter(|_| {
+                    !self
+                        .causes
+                        .contains(&RestrictedCause::LicenceServerUnreachable)
+                })
                 .map(|t| add(t, c.server_contact_max)),
             self.state
                 .gateway_countdown_start
+                .filter(|_| !self.causes.contains(&RestrictedCause::GatewaySatelliteLost))
                 .map(|t| add(t, c.gateway_loss_max)),
             self.next_restart,
             self.satellite_restrict_at,
@@ -778,22 +812,26 @@ impl Licensing {
             self.clone_suspected_at = None;
             self.push(Event::NoOtherCloneDetected);
         }
+        // A4: at expiry, re-evaluate. Link up: the countdown ends. Link down: restricted,
+        // and the (persisted) start stays until the link returns, so a restart cannot
+        // lift the restriction.
         if let Some(start) = self.state.server_countdown_start
             && now >= add(start, c.server_contact_max)
         {
-            // A4: at expiry, re-evaluate; the countdown ends either way.
-            self.state.server_countdown_start = None;
-            self.persist();
-            if !self.server_reachable {
+            if self.server_reachable {
+                self.state.server_countdown_start = None;
+                self.persist();
+            } else {
                 self.add_cause(RestrictedCause::LicenceServerUnreachable);
             }
         }
         if let Some(start) = self.state.gateway_countdown_start
             && now >= add(start, c.gateway_loss_max)
         {
-            self.state.gateway_countdown_start = None;
-            self.persist();
-            if !self.gateway_connected {
+            if self.gateway_connected {
+                self.state.gateway_countdown_start = None;
+                self.persist();
+            } else {
                 self.add_cause(RestrictedCause::GatewaySatelliteLost);
             }
         }

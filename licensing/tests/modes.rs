@@ -754,3 +754,51 @@ fn mv21_ships_unlicensed_and_factory_reset_returns_to_delivery_state() {
             .contains_key(&LicenceType::AutoAttendant)
     );
 }
+
+#[test]
+fn mv10_mv11_restart_does_not_lift_a_countdown_restriction() {
+    // Licence server.
+    let mut l = licensed_va();
+    l.handle_server_unreachable(t0());
+    run_quiet(&mut l, t0() + 73 * HOUR);
+    assert_eq!(
+        l.mode(),
+        Mode::Restricted(RestrictedCause::LicenceServerUnreachable)
+    );
+    let state = PersistentState::from_toml(&l.persistent_state().to_toml()).unwrap();
+    let at = t0() + 74 * HOUR;
+    let mut l = boot_with(va(), state, at)
+        .with_file(at, &signed(&file(&[])))
+        .unwrap();
+    run_quiet(&mut l, at);
+    assert_eq!(
+        l.mode(),
+        Mode::Restricted(RestrictedCause::LicenceServerUnreachable),
+        "still restricted after the restart"
+    );
+    l.handle_server_response(at + HOUR, ServerVerdict::Valid);
+    assert_eq!(l.mode(), Mode::Normal);
+    assert_eq!(l.persistent_state().server_countdown_start, None);
+
+    // Gateway satellite.
+    let mut g = gateway_master();
+    g.handle_gateway_lost(t0());
+    run_quiet(&mut g, t0() + 72 * HOUR);
+    let state = PersistentState::from_toml(&g.persistent_state().to_toml()).unwrap();
+    let id = identity(
+        Platform::VirtualAppliance,
+        Role::Master,
+        Binding::Gateway(gateway()),
+    );
+    let mut f = file(&[]);
+    f.gateway_eid = Some(gateway());
+    let mut g = boot_with(id, state, at).with_file(at, &signed(&f)).unwrap();
+    run_quiet(&mut g, at);
+    assert_eq!(
+        g.mode(),
+        Mode::Restricted(RestrictedCause::GatewaySatelliteLost)
+    );
+    g.handle_gateway_restored(at + HOUR);
+    assert_eq!(g.mode(), Mode::Normal);
+    assert_eq!(g.persistent_state().gateway_countdown_start, None);
+}
