@@ -22,6 +22,7 @@
 //! | [`sdp`] | SDP parse/print, offer/answer, hold, typed rejections (488) | RFC 8866, RFC 3264 |
 //! | [`mixer`] | N-party minus-self mixing, silent intrusion, whisper | MV-37 |
 //! | [`relay`] | symmetric RTP, comedia latching, SSRC/seq continuity | MV-36 |
+//! | [`player`] | WAV clips, playlists, looping MoH, locale prompts, recorder | UCM-RTP-2/3 |
 //! | [`budget`] | connection/conference/tone/audio/codec-channel limits; storage hours | MV-36..43, MV2-42..44, UCM-RTP-1/2/4/5 |
 //!
 //! # Drive contract
@@ -69,6 +70,7 @@ pub mod budget;
 pub mod dtmf;
 pub mod jitter;
 pub mod mixer;
+pub mod player;
 pub mod relay;
 pub mod rtcp;
 pub mod rtp;
