@@ -802,3 +802,31 @@ fn mv10_mv11_restart_does_not_lift_a_countdown_restriction() {
     assert_eq!(g.mode(), Mode::Normal);
     assert_eq!(g.persistent_state().gateway_countdown_start, None);
 }
+
+#[test]
+fn mv5_licence_view_hides_base_va_and_lists_values() {
+    let mut l = boot(va(), t0());
+    l.load_file(
+        t0(),
+        &signed(&file(&[
+            (LicenceType::User, Value::Count(50)),
+            (LicenceType::SecureVoip, Value::Switch),
+        ])),
+    )
+    .unwrap();
+    let view = l.licence_view(t0());
+    let listed: Vec<_> = view.iter().map(|e| (e.licence, e.value)).collect();
+    assert_eq!(
+        listed,
+        vec![
+            (
+                LicenceType::SoftwareRelease,
+                ViewValue::Release(Some(Release::new(6, 0)))
+            ),
+            (LicenceType::User, ViewValue::Units(50)),
+            (LicenceType::SecureVoip, ViewValue::Unlocked),
+        ],
+        "fn 4: the Base VA licence is in force but not listed"
+    );
+    assert!(l.feature_enabled(t0(), LicenceType::BaseVirtualAppliance));
+}
