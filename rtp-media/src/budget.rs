@@ -15,6 +15,8 @@
 //! | G.711 / G.729 VoIP channels (separate counters) | 250 / 50 | MV-43 |
 //! | Secure VoIP (SRTP) only when licensed; same limits | switch | MV-40 |
 //! | T.38 FoIP channels on this node | 0 | MV-41, MV2-43 |
+//! | tone receivers, FSK, CAS: satellites only | refused | MV-41 |
+//! | media switch must be operational | state | MV2-45 |
 //!
 //! The budget is sans-IO bookkeeping: [`MediaBudget::allocate`] returns a
 //! [`Grant`] or a refusal; [`MediaBudget::release`] returns the resources;
@@ -156,6 +158,34 @@ pub enum MediaRequest {
     MusicOrAnnouncement,
     /// A T.38 fax channel.
     Fax,
+    /// A function that exists only on satellites (MV-41).
+    SatelliteOnly(SatelliteFunction),
+}
+
+/// Media functions the virtual node does not provide (MV-41): they live on
+/// satellites, so requests for them are refused rather than faked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SatelliteFunction {
+    /// Dial-tone, busy-tone and ringing-signal receivers.
+    ToneReceiver,
+    /// FSK transmitter/receiver.
+    Fsk,
+    /// CAS transmitter/receiver (PRI-E1).
+    Cas,
+}
+
+/// Commissioning state of the node's media switch (MV2-45).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum MediaSwitchState {
+    /// Not enabled.
+    Disabled,
+    /// Enabled but not yet in a VoIP mode / not restarted.
+    Enabled,
+    /// Enabled, in VoIP mode, restarted: status "Operational".
+    #[default]
+    Operational,
 }
 
 /// Why a request was refused. Each names the exhausted limit.
@@ -226,6 +256,12 @@ pub enum Refusal {
         /// FoIP channels on the node.
         available: u32,
     },
+    /// The function exists only on satellites (MV-41).
+    #[error("{0:?} is not available on this node (satellites only)")]
+    NotOnThisNode(SatelliteFunction),
+    /// The media switch is not operational (MV2-45).
+    #[error("media switch not operational ({0:?})")]
+    MediaSwitch(MediaSwitchState),
     /// The media service is stopping or stopped (UCM-RTP-4/5).
     #[error("media service is shutting down")]
     ShuttingDown,
@@ -357,6 +393,7 @@ pub struct MediaBudget {
     grants: HashMap<Grant, Usage>,
     next: u64,
     stopping: bool,
+    switch: MediaSwitchState,
     events: VecDeque<BudgetEvent>,
 }
 
@@ -369,8 +406,15 @@ impl MediaBudget {
             grants: HashMap::new(),
             next: 1,
             stopping: false,
+            switch: MediaSwitchState::default(),
             events: VecDeque::new(),
         }
+    }
+
+    /// Sets the media switch's commissioning state (MV2-45); only an
+    /// operational switch grants media resources.
+    pub fn set_media_switch(&mut self, state: MediaSwitchState) {
+        self.switch = state;
     }
 
     /// The limits.
@@ -449,6 +493,7 @@ impl MediaBudget {
             }
             MediaRequest::MusicOrAnnouncement => u.connections = 1,
             MediaRequest::Fax => u.foip = 1,
+            MediaRequest::SatelliteOnly(f) => return Err(Refusal::NotOnThisNode(f)),
         }
         Ok(u)
     }
@@ -531,6 +576,9 @@ impl MediaBudget {
     pub fn allocate(&mut self, req: MediaRequest) -> Result<Grant, Refusal> {
         if self.stopping {
             return Err(Refusal::ShuttingDown);
+        }
+        if self.switch != MediaSwitchState::Operational {
+            return Err(Refusal::MediaSwitch(self.switch));
         }
         let need = self.cost(&req)?;
         self.check(&req, &need)?;
@@ -869,6 +917,28 @@ mod tests {
             r.err().and_then(|e| e.event_name()),
             Some("insufficient_foip_channels")
         );
+    }
+
+    #[test]
+    fn mv41_satellite_functions_and_mv2_45_switch_state() {
+        let mut b = MediaBudget::new(BudgetConfig::default());
+        for f in [
+            SatelliteFunction::ToneReceiver,
+            SatelliteFunction::Fsk,
+            SatelliteFunction::Cas,
+        ] {
+            assert_eq!(
+                b.allocate(MediaRequest::SatelliteOnly(f)),
+                Err(Refusal::NotOnThisNode(f))
+            );
+        }
+        b.set_media_switch(MediaSwitchState::Enabled);
+        assert_eq!(
+            b.allocate(p2p(false, None)),
+            Err(Refusal::MediaSwitch(MediaSwitchState::Enabled))
+        );
+        b.set_media_switch(MediaSwitchState::Operational);
+        b.allocate(p2p(false, None)).expect("operational");
     }
 
     #[test]
