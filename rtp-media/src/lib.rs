@@ -14,6 +14,7 @@
 //! | [`rtp`] | zero-copy RTP parse, allocation-free build, rtcp-mux demux | RFC 3550 §5, RFC 5761 |
 //! | [`rtcp`] | compound RTCP: SR, RR, SDES, BYE, APP (others raw) | RFC 3550 §6 |
 //! | [`stats`] | sequence validation, loss, jitter, report blocks, RTT | RFC 3550 A.1/A.3/A.8 |
+//! | [`session`] | one RTP session: stats per source, periodic SR/RR + SDES, RTT, BYE | RFC 3550 §6 |
 //! | [`jitter`] | adaptive (percentile + forgetting) or fixed jitter buffer | NetEQ-style |
 //! | [`dtmf`] | telephone-event receive/send | RFC 4733 |
 //! | [`tones`] | dial/busy/ringback/call-waiting/DTMF generation; Goertzel DTMF detection | ITU-T E.180, Q.23, Q.24 |
@@ -76,6 +77,7 @@ pub mod rtcp;
 pub mod rtp;
 pub mod sdes;
 pub mod sdp;
+pub mod session;
 pub mod srtp;
 pub mod stats;
 pub mod tones;
