@@ -211,6 +211,7 @@ pub struct Licensing {
     pub(crate) identity: Identity,
     anchors: TrustAnchors,
     pub(crate) file: Option<LicenceFile>,
+    expired: BTreeSet<LicenceType>,
     pub(crate) state: PersistentState,
     causes: BTreeSet<RestrictedCause>,
     restricted_deadline: Option<SystemTime>,
@@ -259,6 +260,7 @@ impl Licensing {
             identity,
             anchors,
             file: None,
+            expired: BTreeSet::new(),
             state,
             causes: BTreeSet::new(),
             restricted_deadline: None,
@@ -403,16 +405,40 @@ impl Licensing {
     /// and an unexpired activation).
     pub fn licensed_to_run(&self, now: SystemTime) -> bool {
         let Some(f) = &self.file else { return false };
-        let sr = f
-            .software_release()
+        let sr = self
+            .own_release()
             .is_some_and(|r| r.covers(self.identity.release));
         let base = self.identity.platform != Platform::VirtualAppliance
-            || f.has(LicenceType::BaseVirtualAppliance);
+            || self.own(LicenceType::BaseVirtualAppliance) > 0;
         let active = match f.activation {
             Activation::Permanent => true,
             Activation::Temporary { expires } => now < expires_end(expires),
         };
         sr && base && active
+    }
+
+    /// Units of `t` in the node's own file, 0 once the licence's end date has passed.
+    fn own(&self, t: LicenceType) -> u32 {
+        if self.expired.contains(&t) {
+            return 0;
+        }
+        self.file.as_ref().map_or(0, |f| f.count(t))
+    }
+
+    /// The own file's SR release, unless it has ended.
+    fn own_release(&self) -> Option<Release> {
+        if self.expired.contains(&LicenceType::SoftwareRelease) {
+            return None;
+        }
+        self.file.as_ref().and_then(LicenceFile::software_release)
+    }
+
+    fn ended(file: &LicenceFile, now: SystemTime) -> BTreeSet<LicenceType> {
+        file.expires
+            .iter()
+            .filter(|(_, d)| now >= expires_end(**d))
+            .map(|(t, _)| *t)
+            .collect()
     }
 
     /// Whether the 4 h rule applies to this node (masters, and satellites whose roles need
@@ -461,6 +487,7 @@ impl Licensing {
             .is_some_and(|f| matches!(f.activation, Activation::Temporary { .. }));
         let activation = file.activation;
         self.temporary_expired = false;
+        self.expired = Self::ended(&file, now);
         self.file = Some(file);
         self.push(Event::LicenceFileLoaded);
         match activation {
@@ -720,7 +747,7 @@ impl Licensing {
         if roles.requires_own_release() {
             return;
         }
-        let upgrade = self.file.as_ref().and_then(LicenceFile::software_release);
+        let upgrade = self.own_release();
         if self.master_online {
             if upgrade.is_none() {
                 self.next_restart = Some(add(now, self.config.satellite_restart_interval));
@@ -768,6 +795,14 @@ impl Licensing {
                 _ => None,
             }),
         ];
+        if let Some(f) = &self.file {
+            all.extend(
+                f.expires
+                    .iter()
+                    .filter(|(t, _)| !self.expired.contains(t))
+                    .map(|(_, d)| Some(expires_end(*d))),
+            );
+        }
         if self.offline_licences {
             all.push(
                 self.state
@@ -799,6 +834,24 @@ impl Licensing {
             self.temporary_expired = true;
             if self.release_rule_applies() {
                 self.add_cause(RestrictedCause::NoValidLicence);
+            }
+        }
+        if let Some(f) = &self.file {
+            let ended: Vec<LicenceType> = Self::ended(f, now)
+                .into_iter()
+                .filter(|t| !self.expired.contains(t))
+                .collect();
+            for t in ended {
+                self.expired.insert(t);
+                self.push(Event::LicenceExpired { licence: t });
+            }
+            if self.release_rule_applies()
+                && !self.licensed_to_run(now)
+                && self.restricted_deadline.is_none()
+                && !self.causes.contains(&RestrictedCause::NoValidLicence)
+            {
+                self.restricted_deadline = Some(add(now, c.restricted_delay));
+                self.push(Event::InvalidLicenceRestrictedIn4h);
             }
         }
         if self.next_contact.is_some_and(|t| now >= t) {
@@ -876,7 +929,7 @@ impl Licensing {
     /// Units of `t` from licence files only (own file, or the master's view on an online
     /// satellite, or the offline temporary set), ignoring test licences and dependencies.
     pub(crate) fn file_units(&self, t: LicenceType) -> u32 {
-        let own = self.file.as_ref().map_or(0, |f| f.count(t));
+        let own = self.own(t);
         match (self.identity.role, t.info().placement) {
             (Role::Satellite(_), Placement::Master) => {
                 let master = self.master_view.get(&t).copied().unwrap_or(0);
@@ -974,7 +1027,7 @@ impl Licensing {
             if !t.info().listed {
                 continue;
             }
-            let own = self.file.as_ref().map_or(0, |f| f.count(t));
+            let own = self.own(t);
             let visible = match (self.identity.role, t.info().placement) {
                 (Role::Satellite(_), Placement::Master) if self.master_online => {
                     own.max(self.master_view.get(&t).copied().unwrap_or(0))
@@ -983,9 +1036,7 @@ impl Licensing {
             };
             if visible > 0 {
                 let value = match (t.info().kind, t) {
-                    (_, LicenceType::SoftwareRelease) => ViewValue::Release(
-                        self.file.as_ref().and_then(LicenceFile::software_release),
-                    ),
+                    (_, LicenceType::SoftwareRelease) => ViewValue::Release(self.own_release()),
                     (Kind::Count, _) => ViewValue::Units(visible),
                     (Kind::Switch, _) => ViewValue::Unlocked,
                 };

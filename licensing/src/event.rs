@@ -154,6 +154,11 @@ pub enum Event {
     },
     /// Restricted mode left (every cause cleared).
     RestrictedModeDeactivated,
+    /// A licence with an end date in the file has ended.
+    LicenceExpired {
+        /// The licence type.
+        licence: LicenceType,
+    },
     /// A test licence was auto-activated on first use (MV-7).
     TestLicenceActivated {
         /// The licence type.
@@ -267,6 +272,7 @@ impl Event {
             },
             Self::LicenceFileLoaded
             | Self::LicenceMissing { .. }
+            | Self::LicenceExpired { .. }
             | Self::TestLicenceActivated { .. }
             | Self::OfflineLicencesGranted { .. }
             | Self::OfflineLicencesRevoked

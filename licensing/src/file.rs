@@ -176,6 +176,10 @@ pub enum Field {
     Licences,
     /// One entry of `[licences]`.
     Licence(LicenceType),
+    /// `[expires]` table.
+    Expires,
+    /// One entry of `[expires]`.
+    Expiry(LicenceType),
     /// `signature`.
     Signature,
 }
@@ -196,6 +200,8 @@ impl fmt::Display for Field {
             Self::SwaExpires => "swa.expires",
             Self::Licences => "licences",
             Self::Licence(t) => return write!(f, "licences.{}", t.key()),
+            Self::Expires => "expires",
+            Self::Expiry(t) => return write!(f, "expires.{}", t.key()),
             Self::Signature => "signature",
         };
         f.write_str(s)
@@ -336,6 +342,8 @@ pub struct LicenceFile {
     pub swa: Option<Swa>,
     /// The licences, by type.
     pub licences: BTreeMap<LicenceType, Value>,
+    /// Licences that end: last day of validity, by type (absent: no end).
+    pub expires: BTreeMap<LicenceType, Date>,
 }
 
 fn table_keys(table: &toml::Table, allowed: &[&str]) -> Result<(), VerifyError> {
@@ -375,6 +383,7 @@ impl LicenceFile {
             activation: Activation::Permanent,
             swa: None,
             licences: BTreeMap::new(),
+            expires: BTreeMap::new(),
         }
     }
 
@@ -406,6 +415,9 @@ impl LicenceFile {
     pub fn validate(&self) -> Result<(), VerifyError> {
         if self.software_release().is_some() && self.swa.is_none_or(|w| w.expires < self.issued) {
             return Err(VerifyError::ReleaseWithoutSwa);
+        }
+        if let Some(&t) = self.expires.keys().find(|t| !self.licences.contains_key(t)) {
+            return Err(VerifyError::InvalidField(Field::Expiry(t)));
         }
         for (&t, v) in &self.licences {
             let ok = match (t, t.info().kind, v) {
@@ -467,6 +479,9 @@ impl LicenceFile {
                 Value::Release(r) => writeln!(s, "licence:{}:{r}", t.key()),
             };
         }
+        for (t, d) in &self.expires {
+            let _ = writeln!(s, "expires:{}:{d}", t.key());
+        }
         s.into_bytes()
     }
 
@@ -519,6 +534,12 @@ impl LicenceFile {
                 Value::Release(r) => writeln!(s, "{} = \"{r}\"", t.key()),
             };
         }
+        if !self.expires.is_empty() {
+            s.push_str("\n[expires]\n");
+            for (t, d) in &self.expires {
+                let _ = writeln!(s, "{} = \"{d}\"", t.key());
+            }
+        }
         s
     }
 
@@ -553,6 +574,7 @@ impl LicenceFile {
                 "signature",
                 "swa",
                 "licences",
+                "expires",
             ],
         )?;
         let key_id = required(string(&doc, "key_id", Field::KeyId)?, Field::KeyId)?;
@@ -634,6 +656,23 @@ impl LicenceFile {
             }
             Some(_) => return Err(VerifyError::InvalidField(Field::Licences)),
         }
+        let mut expires = BTreeMap::new();
+        match doc.get("expires") {
+            None => {}
+            Some(toml::Value::Table(t)) => {
+                for (k, v) in t {
+                    let lt = LicenceType::from_key(k).ok_or_else(|| VerifyError::UnknownEntry {
+                        key: k.as_str().into(),
+                    })?;
+                    let d = match v {
+                        toml::Value::String(d) => parsed(d, Field::Expiry(lt), Date::parse)?,
+                        _ => return Err(VerifyError::InvalidField(Field::Expiry(lt))),
+                    };
+                    expires.insert(lt, d);
+                }
+            }
+            Some(_) => return Err(VerifyError::InvalidField(Field::Expires)),
+        }
         let signature = match string(&doc, "signature", Field::Signature)? {
             None => None,
             Some(s) => Some(
@@ -651,6 +690,7 @@ impl LicenceFile {
             activation,
             swa,
             licences,
+            expires,
         };
         Ok((file, signature))
     }

@@ -49,6 +49,9 @@
 //! software_release = "6.0"            # the SR licence: a release
 //! user = 50                           # count licences: 1..=1_000_000
 //! secure_voip = true                  # switch licences: true
+//!
+//! [expires]                           # optional: last day of a licence that ends
+//! user = "2027-06-30"                 # (a licence without an entry does not end)
 //! ```
 //!
 //! The signature covers [`LicenceFile::canonical_bytes`]: a line-oriented encoding of every

@@ -176,6 +176,37 @@ fn mv1_tampered_values() {
 }
 
 #[test]
+fn mv1_licence_end_dates_are_signed() {
+    let k = key(1);
+    let mut c = content(&k);
+    c.expires.insert(
+        LicenceType::SipTerminals,
+        Date::parse("2026-12-31").unwrap(),
+    );
+    let text = c.sign(&k).unwrap();
+    let ctx = Ctx::new(&k);
+    assert_eq!(ctx.verify(&text).unwrap(), c);
+    assert!(text.contains("[expires]\nsip_terminals = \"2026-12-31\""));
+    let t = text.replace(
+        "sip_terminals = \"2026-12-31\"",
+        "sip_terminals = \"2099-12-31\"",
+    );
+    assert_eq!(ctx.verify(&t), Err(VerifyError::BadSignature));
+    let t = text.replace("[expires]\nsip_terminals = \"2026-12-31\"\n", "");
+    assert_eq!(ctx.verify(&t), Err(VerifyError::BadSignature));
+    // An end date for a licence the file does not hold.
+    let mut bad = content(&k);
+    bad.expires
+        .insert(LicenceType::Dialers, Date::parse("2026-12-31").unwrap());
+    assert_eq!(
+        bad.sign(&k),
+        Err(VerifyError::InvalidField(Field::Expiry(
+            LicenceType::Dialers
+        )))
+    );
+}
+
+#[test]
 fn mv1_wrong_eid() {
     let k = key(1);
     let text = content(&k).sign(&k).unwrap();

@@ -830,3 +830,46 @@ fn mv5_licence_view_hides_base_va_and_lists_values() {
     );
     assert!(l.feature_enabled(t0(), LicenceType::BaseVirtualAppliance));
 }
+
+#[test]
+fn licences_with_an_end_date_lapse_on_time() {
+    let mut f = file(&[(LicenceType::User, Value::Count(10))]);
+    let user_end = Date::parse("2026-05-10").unwrap();
+    let sr_end = Date::parse("2026-06-30").unwrap();
+    f.expires.insert(LicenceType::User, user_end);
+    f.expires.insert(LicenceType::SoftwareRelease, sr_end);
+    let mut l = boot(va(), t0());
+    l.load_file(t0(), &signed(&f)).unwrap();
+    drain(&mut l);
+    let user_gone = user_end.start() + DAY;
+    run_quiet(&mut l, user_gone - SEC);
+    assert_eq!(l.units(user_gone - SEC, LicenceType::User), 10);
+    let ev = run_quiet(&mut l, user_gone);
+    assert_eq!(
+        ev,
+        vec![Event::LicenceExpired {
+            licence: LicenceType::User
+        }]
+    );
+    assert_eq!(l.units(user_gone, LicenceType::User), 0);
+    // The SR licence ends: the 4 h rule starts then.
+    let sr_gone = sr_end.start() + DAY;
+    let ev = run_quiet(&mut l, sr_gone);
+    assert_eq!(
+        ev,
+        vec![
+            Event::LicenceExpired {
+                licence: LicenceType::SoftwareRelease
+            },
+            Event::InvalidLicenceRestrictedIn4h
+        ]
+    );
+    run_quiet(&mut l, sr_gone + 4 * HOUR - SEC);
+    assert_eq!(l.mode(), Mode::Normal);
+    run_quiet(&mut l, sr_gone + 4 * HOUR);
+    assert_eq!(l.mode(), Mode::Restricted(RestrictedCause::NoValidLicence));
+    // Loading an already-ended file: the ended licence is inert at once, no event.
+    let mut l = boot(va(), t0());
+    l.load_file(user_gone, &signed(&f)).unwrap();
+    assert_eq!(l.units(user_gone, LicenceType::User), 0);
+}

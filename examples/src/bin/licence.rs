@@ -4,6 +4,7 @@
 //! licence keygen --out KEYDIR                       # KEYDIR/private, KEYDIR/public
 //! licence issue --key KEYDIR/private --eid EID --set user=50 --set sip_terminals=20 \
 //!     [--set software_release=6.0 --swa-users 50 --swa-expires 2027-12-31] \
+//!     [--expires user=2027-06-30] \
 //!     [--gateway-eid EID] [--sales-channel NAME] [--temporary-until DATE] --out FILE
 //! licence verify FILE --pubkey KEYDIR/public --eid EID [--gateway-eid EID] [--sales-channel NAME]
 //! licence show FILE [--pubkey KEYDIR/public]
@@ -58,6 +59,9 @@ enum Command {
         /// `software_release=6.0`.
         #[arg(long = "set", value_name = "TYPE[=VALUE]")]
         set: Vec<String>,
+        /// A licence's last day: `type=YYYY-MM-DD`.
+        #[arg(long = "expires", value_name = "TYPE=DATE")]
+        expires: Vec<String>,
         /// SWA covered users.
         #[arg(long)]
         swa_users: Option<u32>,
@@ -187,10 +191,15 @@ fn print_file(f: &LicenceFile) {
         println!("swa: {} users until {}", s.covered_users, s.expires);
     }
     for (t, v) in &f.licences {
+        let until = f
+            .expires
+            .get(t)
+            .map(|d| format!(" (until {d})"))
+            .unwrap_or_default();
         match v {
-            Value::Count(n) => println!("{} = {n}", t.key()),
-            Value::Switch => println!("{} = on", t.key()),
-            Value::Release(r) => println!("{} = {r}", t.key()),
+            Value::Count(n) => println!("{} = {n}{until}", t.key()),
+            Value::Switch => println!("{} = on{until}", t.key()),
+            Value::Release(r) => println!("{} = {r}{until}", t.key()),
         }
     }
 }
@@ -252,6 +261,7 @@ fn run(cli: Cli) -> Fallible<bool> {
             gateway_eid,
             sales_channel,
             set,
+            expires,
             swa_users,
             swa_expires,
             temporary_until,
@@ -284,6 +294,12 @@ fn run(cli: Cli) -> Fallible<bool> {
             for s in &set {
                 let (t, v) = licence(s)?;
                 f.licences.insert(t, v);
+            }
+            for e in &expires {
+                let (key, day) = e.split_once('=').ok_or("--expires wants TYPE=DATE")?;
+                let t = LicenceType::from_key(key)
+                    .ok_or_else(|| format!("unknown licence type {key:?}"))?;
+                f.expires.insert(t, date(day)?);
             }
             let text = f.sign(&key).map_err(|e| e.to_string())?;
             write_atomic(&out, &text, false)?;
