@@ -229,3 +229,43 @@ pub fn rtp_streams(output: &str) -> Vec<TsharkStream> {
 pub fn temp_path(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("pbxkit-rtp-{}-{name}", std::process::id()))
 }
+
+/// Writes a classic pcap (Ethernet/IPv4/UDP, 127.0.0.1 → 127.0.0.1) of
+/// `(timestamp, src port, dst port, payload)` datagrams.
+pub fn write_udp_pcap(datagrams: &[(Duration, u16, u16, &[u8])]) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&4u16.to_le_bytes());
+    out.extend_from_slice(&[0; 8]);
+    out.extend_from_slice(&65535u32.to_le_bytes());
+    out.extend_from_slice(&1u32.to_le_bytes()); // Ethernet
+    for (ts, sport, dport, payload) in datagrams {
+        let udp_len = 8 + payload.len();
+        let ip_len = 20 + udp_len;
+        let mut frame = vec![0u8; 12];
+        frame.extend_from_slice(&[0x08, 0x00]);
+        let mut ip = vec![
+            0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 17, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1,
+        ];
+        ip[2..4].copy_from_slice(&(ip_len as u16).to_be_bytes());
+        let sum: u32 = ip
+            .chunks(2)
+            .map(|w| u32::from(u16::from_be_bytes([w[0], w[1]])))
+            .sum();
+        let folded = (sum & 0xffff) + (sum >> 16);
+        ip[10..12].copy_from_slice(&(!(folded as u16)).to_be_bytes());
+        frame.extend_from_slice(&ip);
+        frame.extend_from_slice(&sport.to_be_bytes());
+        frame.extend_from_slice(&dport.to_be_bytes());
+        frame.extend_from_slice(&(udp_len as u16).to_be_bytes());
+        frame.extend_from_slice(&[0, 0]);
+        frame.extend_from_slice(payload);
+        out.extend_from_slice(&(ts.as_secs() as u32).to_le_bytes());
+        out.extend_from_slice(&ts.subsec_micros().to_le_bytes());
+        out.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        out.extend_from_slice(&frame);
+    }
+    out
+}
