@@ -1,5 +1,6 @@
 //! Compound RTCP (RFC 3550 §6): zero-copy parsing of SR, RR, SDES, BYE and APP
-//! (others, e.g. RFC 3611 XR, are surfaced raw), and an allocation-free writer.
+//! (others are surfaced raw; RFC 3611 XR VoIP metrics blocks decode with
+//! [`xr_blocks`] and [`VoipMetrics::parse`]), and an allocation-free writer.
 
 use crate::rtp::Ssrc;
 use thiserror::Error;
@@ -179,6 +180,139 @@ impl<'a> SdesChunk<'a> {
     pub fn cname(&self) -> Option<&'a [u8]> {
         self.items().find(|i| i.kind == SDES_CNAME).map(|i| i.value)
     }
+}
+
+/// XR block type of VoIP metrics (RFC 3611 §4.7).
+pub const XR_VOIP_METRICS: u8 = 7;
+
+/// An RFC 3611 §4.7 VoIP Metrics report block. Values follow the RFC's
+/// units; 127 (R factors, MOS) and 127 dBm (levels) mean "unavailable".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VoipMetrics {
+    /// Source the metrics describe.
+    pub ssrc: Ssrc,
+    /// Packets lost, in 1/256 of expected.
+    pub loss_rate: u8,
+    /// Packets discarded (late/early) by the jitter buffer, in 1/256.
+    pub discard_rate: u8,
+    /// Loss/discard density within bursts, 1/256.
+    pub burst_density: u8,
+    /// Loss/discard density within gaps, 1/256.
+    pub gap_density: u8,
+    /// Mean burst duration, ms.
+    pub burst_duration: u16,
+    /// Mean gap duration, ms.
+    pub gap_duration: u16,
+    /// Round-trip delay, ms.
+    pub round_trip_delay: u16,
+    /// End-system delay, ms.
+    pub end_system_delay: u16,
+    /// Signal level, dBm0 (127 = unavailable).
+    pub signal_level: i8,
+    /// Noise level, dBm0 (127 = unavailable).
+    pub noise_level: i8,
+    /// Residual echo return loss, dB (127 = unavailable).
+    pub rerl: u8,
+    /// Gap threshold (RFC 3611 recommends 16).
+    pub gmin: u8,
+    /// R factor (127 = unavailable).
+    pub r_factor: u8,
+    /// External R factor (127 = unavailable).
+    pub ext_r_factor: u8,
+    /// MOS-LQ × 10 (127 = unavailable).
+    pub mos_lq: u8,
+    /// MOS-CQ × 10 (127 = unavailable).
+    pub mos_cq: u8,
+    /// Receiver configuration byte (PLC, jitter-buffer adaptive/rate).
+    pub rx_config: u8,
+    /// Jitter-buffer nominal delay, ms.
+    pub jb_nominal: u16,
+    /// Jitter-buffer maximum delay, ms.
+    pub jb_maximum: u16,
+    /// Jitter-buffer absolute maximum delay, ms.
+    pub jb_abs_max: u16,
+}
+
+impl VoipMetrics {
+    const LEN: usize = 36;
+
+    /// Parses one XR block body (after the 4-byte block header) of type 7.
+    pub fn parse(content: &[u8]) -> Option<Self> {
+        let b = content.get(..32)?;
+        let u16at = |i: usize| u16::from_be_bytes([b[i], b[i + 1]]);
+        Some(Self {
+            ssrc: Ssrc(be32(b, 0)),
+            loss_rate: b[4],
+            discard_rate: b[5],
+            burst_density: b[6],
+            gap_density: b[7],
+            burst_duration: u16at(8),
+            gap_duration: u16at(10),
+            round_trip_delay: u16at(12),
+            end_system_delay: u16at(14),
+            signal_level: b[16] as i8,
+            noise_level: b[17] as i8,
+            rerl: b[18],
+            gmin: b[19],
+            r_factor: b[20],
+            ext_r_factor: b[21],
+            mos_lq: b[22],
+            mos_cq: b[23],
+            rx_config: b[24],
+            jb_nominal: u16at(26),
+            jb_maximum: u16at(28),
+            jb_abs_max: u16at(30),
+        })
+    }
+
+    fn write(&self, out: &mut [u8]) {
+        out[0] = XR_VOIP_METRICS;
+        out[1] = 0;
+        out[2..4].copy_from_slice(&8u16.to_be_bytes());
+        let b = &mut out[4..Self::LEN];
+        b[0..4].copy_from_slice(&self.ssrc.0.to_be_bytes());
+        b[4..8].copy_from_slice(&[
+            self.loss_rate,
+            self.discard_rate,
+            self.burst_density,
+            self.gap_density,
+        ]);
+        b[8..10].copy_from_slice(&self.burst_duration.to_be_bytes());
+        b[10..12].copy_from_slice(&self.gap_duration.to_be_bytes());
+        b[12..14].copy_from_slice(&self.round_trip_delay.to_be_bytes());
+        b[14..16].copy_from_slice(&self.end_system_delay.to_be_bytes());
+        b[16..26].copy_from_slice(&[
+            self.signal_level as u8,
+            self.noise_level as u8,
+            self.rerl,
+            self.gmin,
+            self.r_factor,
+            self.ext_r_factor,
+            self.mos_lq,
+            self.mos_cq,
+            self.rx_config,
+            0,
+        ]);
+        b[26..28].copy_from_slice(&self.jb_nominal.to_be_bytes());
+        b[28..30].copy_from_slice(&self.jb_maximum.to_be_bytes());
+        b[30..32].copy_from_slice(&self.jb_abs_max.to_be_bytes());
+    }
+}
+
+/// Iterates over the report blocks of an XR packet body (after the sender
+/// SSRC is skipped): `(block type, type-specific byte, content)`.
+pub fn xr_blocks(body: &[u8]) -> impl Iterator<Item = (u8, u8, &[u8])> {
+    let mut rest = body.get(4..).unwrap_or(&[]);
+    std::iter::from_fn(move || {
+        if rest.len() < 4 {
+            return None;
+        }
+        let len = 4 * usize::from(u16::from_be_bytes([rest[2], rest[3]]));
+        let content = rest.get(4..4 + len)?;
+        let item = (rest[0], rest[1], content);
+        rest = &rest[4 + len..];
+        Some(item)
+    })
 }
 
 /// One packet of a compound RTCP datagram.
@@ -541,6 +675,20 @@ impl<'b> RtcpWriter<'b> {
         Ok(self)
     }
 
+    /// Appends an XR packet (RFC 3611) carrying one VoIP Metrics block.
+    pub fn xr_voip_metrics(
+        &mut self,
+        ssrc: Ssrc,
+        metrics: &VoipMetrics,
+    ) -> Result<&mut Self, RtcpError> {
+        let len = 8 + VoipMetrics::LEN;
+        let b = self.reserve(len)?;
+        Self::header(b, 0, PT_XR, len);
+        b[4..8].copy_from_slice(&ssrc.0.to_be_bytes());
+        metrics.write(&mut b[8..]);
+        Ok(self)
+    }
+
     /// Total bytes written.
     pub fn finish(self) -> usize {
         self.at
@@ -636,6 +784,57 @@ mod tests {
         assert!(
             matches!(pkts[3], RtcpPacket::App { subtype: 3, name, data, .. } if &name == b"PBXK" && data == [1, 2, 3, 4])
         );
+    }
+
+    #[test]
+    fn xr_voip_metrics_round_trip() {
+        let m = VoipMetrics {
+            ssrc: Ssrc(0x0a0b_0c0d),
+            loss_rate: 5,
+            discard_rate: 3,
+            burst_density: 0,
+            gap_density: 2,
+            burst_duration: 0,
+            gap_duration: 9000,
+            round_trip_delay: 80,
+            end_system_delay: 60,
+            signal_level: 127,
+            noise_level: 127,
+            rerl: 127,
+            gmin: 16,
+            r_factor: 127,
+            ext_r_factor: 127,
+            mos_lq: 127,
+            mos_cq: 127,
+            rx_config: 0b1011_0000,
+            jb_nominal: 40,
+            jb_maximum: 120,
+            jb_abs_max: 1000,
+        };
+        let mut buf = [0u8; 128];
+        let mut w = RtcpWriter::new(&mut buf);
+        w.receiver_report(Ssrc(1), &[])
+            .and_then(|w| w.xr_voip_metrics(Ssrc(1), &m))
+            .expect("fits");
+        let n = w.finish();
+        let pkts: Vec<_> = parse_compound(&buf[..n])
+            .expect("RR first")
+            .collect::<Result<_, _>>()
+            .expect("valid");
+        let RtcpPacket::Other {
+            packet_type: PT_XR,
+            body,
+            ..
+        } = pkts[1]
+        else {
+            panic!("expected XR: {pkts:?}");
+        };
+        let blocks: Vec<_> = xr_blocks(body).collect();
+        assert_eq!(blocks.len(), 1);
+        assert_eq!(blocks[0].0, XR_VOIP_METRICS);
+        assert_eq!(VoipMetrics::parse(blocks[0].2), Some(m));
+        assert_eq!(VoipMetrics::parse(&[0; 10]), None);
+        assert_eq!(xr_blocks(&[0, 0, 0, 0, 7, 0, 0, 9]).count(), 0);
     }
 
     #[test]

@@ -211,3 +211,70 @@ fn tshark_decodes_our_dtmf_train() {
         assert_eq!(r[1..], ["85", "11", "1", "1280"]);
     }
 }
+
+#[test]
+fn tshark_decodes_our_xr_voip_metrics() {
+    use pbxkit_rtp_media::rtcp::VoipMetrics;
+    if !have_tshark("tshark_decodes_our_xr_voip_metrics") {
+        return;
+    }
+    let m = VoipMetrics {
+        ssrc: Ssrc(0x0a0b_0c0d),
+        loss_rate: 5,
+        discard_rate: 3,
+        burst_density: 10,
+        gap_density: 2,
+        burst_duration: 120,
+        gap_duration: 9000,
+        round_trip_delay: 80,
+        end_system_delay: 60,
+        signal_level: -20,
+        noise_level: -60,
+        rerl: 127,
+        gmin: 16,
+        r_factor: 88,
+        ext_r_factor: 127,
+        mos_lq: 41,
+        mos_cq: 40,
+        rx_config: 0b1011_0000,
+        jb_nominal: 40,
+        jb_maximum: 120,
+        jb_abs_max: 1000,
+    };
+    let mut buf = [0u8; 128];
+    let mut w = RtcpWriter::new(&mut buf);
+    w.receiver_report(Ssrc(1), &[])
+        .and_then(|w| w.xr_voip_metrics(Ssrc(1), &m))
+        .expect("fits");
+    let n = w.finish();
+    let pcap = write_udp_pcap(&[(Duration::ZERO, 40001, 40003, &buf[..n])]);
+    let rows = fields(
+        &pcap,
+        "xr.pcap",
+        &["udp.port==40003,rtcp"],
+        &[
+            "rtcp.xr.bt",
+            "rtcp.xr.voipmetrics.burstdensity",
+            "rtcp.xr.voipmetrics.gapdensity",
+            "rtcp.xr.voipmetrics.burstduration",
+            "rtcp.xr.voipmetrics.gapduration",
+            "rtcp.xr.voipmetrics.rtdelay",
+            "rtcp.xr.voipmetrics.esdelay",
+            "rtcp.xr.voipmetrics.signallevel",
+            "rtcp.xr.voipmetrics.noiselevel",
+            "rtcp.xr.voipmetrics.gmin",
+            "rtcp.xr.voipmetrics.rfactor",
+            "rtcp.xr.voipmetrics.jbnominal",
+            "rtcp.xr.voipmetrics.jbmax",
+            "rtcp.xr.voipmetrics.jbabsmax",
+            "_ws.malformed",
+        ],
+    );
+    assert_eq!(
+        rows[0],
+        [
+            "7", "10", "2", "120", "9000", "80", "60", "-20", "-60", "16", "88", "40", "120",
+            "1000", ""
+        ]
+    );
+}
