@@ -696,6 +696,29 @@ mod tests {
     }
 
     #[test]
+    fn timestamp_jump_with_continuous_sequence_keeps_playing() {
+        // A sender that restarts its timestamp (or a relay switching sources
+        // without continuity) must not blow the target delay up.
+        let t = t0();
+        let mut jb = JitterBuffer::new(JitterConfig::default());
+        let mut played = 0;
+        for i in 0..400u32 {
+            let now = t + ms(20 * u64::from(i));
+            let ts = if i < 200 {
+                i * 160
+            } else {
+                3_000_000_000 + i * 160
+            };
+            jb.insert(now, Ssrc(1), i as u16, ts, PayloadType::PCMU, &[0; 160]);
+            if matches!(jb.pop(now), Playout::Audio(_) | Playout::Accelerate(_)) {
+                played += 1;
+            }
+        }
+        assert!(played >= 390, "{played}");
+        assert!(jb.target_delay() <= ms(60), "{:?}", jb.target_delay());
+    }
+
+    #[test]
     fn oversized_payload_rejected() {
         let mut jb = JitterBuffer::new(JitterConfig::default());
         assert_eq!(

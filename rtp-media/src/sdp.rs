@@ -877,7 +877,11 @@ fn answer_audio(
         ));
         attributes.push(Attribute::value("fmtp", format!("{te} 0-16")));
     }
-    attributes.push(Attribute::value("ptime", policy.ptime.to_string()));
+    // Never above the offerer's maxptime (RFC 4566 §6).
+    let ptime = m
+        .maxptime()
+        .map_or(policy.ptime, |max| policy.ptime.min(max));
+    attributes.push(Attribute::value("ptime", ptime.to_string()));
     let rtcp_mux = policy.rtcp_mux && m.rtcp_mux();
     if rtcp_mux {
         attributes.push(Attribute::flag("rtcp-mux"));
@@ -1005,6 +1009,7 @@ a=rtpmap:97 iLBC/8000\r\n\
 a=rtpmap:101 telephone-event/8000\r\n\
 a=fmtp:101 0-15\r\n\
 a=ptime:30\r\n\
+a=maxptime:10\r\n\
 a=sendonly\r\n\
 m=video 51372 RTP/AVP 31 32\r\n\
 a=rtpmap:31 H261/90000\r\n\
@@ -1048,6 +1053,8 @@ a=rtpmap:32 MPV/90000\r\n";
         assert_eq!(n.telephone_event, Some(101));
         assert_eq!(n.direction, Direction::RecvOnly);
         assert_eq!(n.ptime, Some(30));
+        assert_eq!(n.maxptime, Some(10));
+        assert_eq!(ans.media[0].ptime(), Some(10)); // capped by the offer's maxptime
         assert_eq!(ans.media[1].port, 0);
         assert_eq!(ans.media[0].direction(), Direction::RecvOnly);
         // The answer parses back and the offerer can process it.
