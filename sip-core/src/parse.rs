@@ -362,10 +362,12 @@ impl ParseOptions {
         if (major, minor) != (2, 0) {
             return Err(ParseErrorKind::UnsupportedVersion { major, minor });
         }
+        let head_end = msg.buf.len() - msg.body.len();
+        let head = std::str::from_utf8(msg.buf.get(..head_end).unwrap_or(&[]))
+            .map_err(|_| ParseErrorKind::NonUtf8)?;
         for e in &msg.headers {
             let Some(name) = e.known else { continue };
-            let value = std::str::from_utf8(msg.buf.get(e.value.range()).unwrap_or(&[]))
-                .map_err(|_| ParseErrorKind::NonUtf8)?;
+            let value = head.get(e.value.range()).ok_or(ParseErrorKind::NonUtf8)?;
             let result = match name {
                 HeaderName::Via => check_all::<Via<'_>>(value),
                 HeaderName::From => check_all::<From<'_>>(value),

@@ -8,7 +8,9 @@ use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::error::UriError;
-use crate::text::{check_escaped, hex_value, is_reserved, is_unreserved, unescape};
+use crate::text::{
+    check_escaped, find_byte, hex_value, is_reserved, is_unreserved, split_byte, unescape,
+};
 
 /// A parsed URI borrowing from the message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,6 +81,9 @@ impl fmt::Display for Host<'_> {
 
 /// Dotted-quad IPv4 (`1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT`), each part ≤ 255.
 fn parse_ipv4(s: &str) -> Option<Ipv4Addr> {
+    if !s.as_bytes().first()?.is_ascii_digit() {
+        return None;
+    }
     let mut parts = [0u8; 4];
     let mut n = 0;
     for part in s.split('.') {
@@ -114,35 +119,43 @@ fn parse_ipv6(s: &str) -> Result<Ipv6Addr, UriError> {
     Err(UriError::Ipv6)
 }
 
-/// RFC 3261 `hostname = *( domainlabel "." ) toplabel [ "." ]`.
+/// RFC 3261 `hostname = *( domainlabel "." ) toplabel [ "." ]`, at most 255 octets
+/// (RFC 1035 §2.3.4); one pass over the bytes.
 fn is_hostname(s: &str) -> bool {
-    let s = s.strip_suffix('.').unwrap_or(s);
-    if s.is_empty() || s.len() > 255 {
+    let b = s.as_bytes();
+    let b = b.strip_suffix(b".").unwrap_or(b);
+    if b.is_empty() || b.len() > 255 {
         return false;
     }
-    let mut labels = s.split('.').peekable();
-    while let Some(label) = labels.next() {
-        let b = label.as_bytes();
-        let (Some(&first), Some(&last)) = (b.first(), b.last()) else {
-            return false;
-        };
-        if !first.is_ascii_alphanumeric()
-            || !last.is_ascii_alphanumeric()
-            || !b.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'-')
-        {
-            return false;
+    let mut prev = b'.';
+    let mut label_start = 0;
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b'.' => {
+                // A label neither empty nor ending in `-`.
+                if prev == b'.' || prev == b'-' {
+                    return false;
+                }
+                label_start = i + 1;
+            }
+            b'-' => {
+                if prev == b'.' {
+                    return false; // label starts with `-`
+                }
+            }
+            c if c.is_ascii_alphanumeric() => {}
+            _ => return false,
         }
-        if labels.peek().is_none() && !first.is_ascii_alphabetic() {
-            return false; // toplabel starts with ALPHA
-        }
+        prev = c;
     }
-    true
+    // toplabel ends alphanumeric and starts with ALPHA.
+    prev != b'-' && b.get(label_start).is_some_and(u8::is_ascii_alphabetic)
 }
 
 /// Parses `"[" host "]" / host` followed by an optional `":" port`.
 pub(crate) fn parse_hostport(s: &str) -> Result<(Host<'_>, Option<u16>), UriError> {
     let (host, port) = if s.starts_with('[') {
-        let end = s.find(']').ok_or(UriError::Ipv6)?;
+        let end = find_byte(s, b']').ok_or(UriError::Ipv6)?;
         let (h, rest) = s.split_at(end + 1);
         match rest.strip_prefix(':') {
             Some(p) => (h, Some(p)),
@@ -150,7 +163,7 @@ pub(crate) fn parse_hostport(s: &str) -> Result<(Host<'_>, Option<u16>), UriErro
             None => return Err(UriError::Host),
         }
     } else {
-        match s.split_once(':') {
+        match split_byte(s, b':') {
             Some((h, p)) => (h, Some(p)),
             None => (s, None),
         }
@@ -206,13 +219,13 @@ impl<'a> SipUri<'a> {
         if body.is_empty() {
             return Err(UriError::Empty);
         }
-        let (userinfo, rest) = match body.find('@') {
+        let (userinfo, rest) = match find_byte(body, b'@') {
             Some(i) => (body.get(..i), body.get(i + 1..).unwrap_or("")),
             None => (None, body),
         };
         let (user, password) = match userinfo {
             Some(ui) => {
-                let (u, p) = match ui.split_once(':') {
+                let (u, p) = match split_byte(ui, b':') {
                     Some((u, p)) => (u, Some(p)),
                     None => (ui, None),
                 };
@@ -227,11 +240,11 @@ impl<'a> SipUri<'a> {
             }
             None => (None, None),
         };
-        let (before_headers, headers) = match rest.split_once('?') {
+        let (before_headers, headers) = match split_byte(rest, b'?') {
             Some((a, h)) => (a, Some(h)),
             None => (rest, None),
         };
-        let (hostport, params) = match before_headers.find(';') {
+        let (hostport, params) = match find_byte(before_headers, b';') {
             Some(i) => (
                 before_headers.get(..i).unwrap_or(""),
                 before_headers.get(i..).unwrap_or(""),
@@ -392,7 +405,7 @@ impl<'a> Params<'a> {
         }
         let body = raw.strip_prefix(';').ok_or(UriError::Param)?;
         for p in body.split(';') {
-            let (n, v) = match p.split_once('=') {
+            let (n, v) = match split_byte(p, b'=') {
                 Some((n, v)) => (n, Some(v)),
                 None => (p, None),
             };
@@ -422,7 +435,7 @@ impl<'a> Params<'a> {
         self.raw
             .split(';')
             .skip(1)
-            .map(|p| match p.split_once('=') {
+            .map(|p| match split_byte(p, b'=') {
                 Some((n, v)) => (n, Some(v)),
                 None => (p, None),
             })
@@ -462,7 +475,7 @@ pub struct TelUri<'a> {
 
 impl<'a> TelUri<'a> {
     fn parse_body(raw: &'a str, body: &'a str) -> Result<Self, UriError> {
-        let (number, params) = match body.find(';') {
+        let (number, params) = match find_byte(body, b';') {
             Some(i) => (body.get(..i).unwrap_or(""), body.get(i..).unwrap_or("")),
             None => (body, ""),
         };
@@ -564,7 +577,7 @@ impl<'a> AbsoluteUri<'a> {
 impl<'a> Uri<'a> {
     /// Parses a URI (no surrounding whitespace or brackets).
     pub fn parse(s: &'a str) -> Result<Self, UriError> {
-        let colon = s.find(':').ok_or(UriError::Scheme)?;
+        let colon = find_byte(s, b':').ok_or(UriError::Scheme)?;
         let scheme = s.get(..colon).ok_or(UriError::Scheme)?;
         let body = s.get(colon + 1..).unwrap_or("");
         let sb = scheme.as_bytes();

@@ -8,7 +8,7 @@ use std::ops::Deref;
 use super::{Header, HeaderParams};
 use crate::error::{Expected, ValueError};
 use crate::name::HeaderName;
-use crate::text::{Scanner, is_lws, is_token, parse_u32, trim_lws, unquote};
+use crate::text::{Scanner, find_byte, is_lws, is_token, parse_u32, trim_lws, unquote};
 use crate::uri::Uri;
 
 /// `[display-name] <URI> *(;param)` or `addr-spec *(;param)`.
@@ -32,7 +32,7 @@ impl<'a> NameAddr<'a> {
                 return Err(ValueError::Expected(Expected::LeftAngle));
             }
             (Some(q), Some(sc.pos()))
-        } else if let Some(lt) = value.find('<') {
+        } else if let Some(lt) = find_byte(value, b'<') {
             // display-name = *(token LWS): every word before `<` must be a token.
             let words = trim_lws(value.get(..lt).unwrap_or(""));
             if words
@@ -49,7 +49,8 @@ impl<'a> NameAddr<'a> {
             Some(lt) => {
                 let after = value.get(lt + 1..).unwrap_or("");
                 let gt = after
-                    .find('>')
+                    .bytes()
+                    .position(|b| b == b'>')
                     .ok_or(ValueError::Expected(Expected::RightAngle))?;
                 let inner = after.get(..gt).unwrap_or("");
                 // LAQUOT addr-spec RAQUOT: no LWS inside the brackets (RFC 4475 §3.1.2.14).
@@ -73,7 +74,7 @@ impl<'a> NameAddr<'a> {
                     .position(|b| b == b';' || is_lws(b))
                     .unwrap_or(value.len());
                 let spec = value.get(..end).unwrap_or("");
-                if spec.contains('?') || spec.contains(',') {
+                if spec.bytes().any(|b| b == b'?' || b == b',') {
                     return Err(ValueError::UnbracketedUri);
                 }
                 let uri = Uri::parse(spec)?;

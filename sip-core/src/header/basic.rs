@@ -23,7 +23,7 @@ impl<'a> CallId<'a> {
 impl<'a> Header<'a> for CallId<'a> {
     const NAME: HeaderName = HeaderName::CallId;
     fn decode(value: &'a str) -> Result<Self, ValueError> {
-        let (a, b) = value.split_once('@').unwrap_or((value, "x"));
+        let (a, b) = crate::text::split_byte(value, b'@').unwrap_or((value, "x"));
         if a.is_empty() || b.is_empty() || !a.bytes().all(is_word) || !b.bytes().all(is_word) {
             return Err(ValueError::Expected(Expected::Token));
         }
