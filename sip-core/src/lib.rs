@@ -55,6 +55,8 @@
 //! - Streams (TCP/TLS): [`StreamFramer`] takes chunks of any size and returns
 //!   [`Frame::Partial`] until a whole message is buffered. Content-Length is mandatory.
 //!   RFC 5626 keep-alives: a double CRLF is a [`Frame::Ping`] (answer a single CRLF).
+//! - WebSocket (RFC 7118): each WebSocket message carries exactly one SIP message, so the
+//!   WebSocket layer frames it; parse each with [`ParseOptions::parse_datagram`].
 //!
 //! # Time and I/O
 //!

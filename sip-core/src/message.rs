@@ -188,12 +188,14 @@ impl Message {
     /// [`HeaderErrorKind::Multiple`] if there are several (RFC 4475 §3.3.8).
     pub fn header<'a, H: Header<'a>>(&'a self) -> Result<H, HeaderError> {
         let err = |kind| HeaderError::new(H::NAME, kind);
+        if H::LIST {
+            return self
+                .header_all::<H>()
+                .next()
+                .unwrap_or(Err(err(HeaderErrorKind::Missing)));
+        }
         let mut lines = self.values(H::NAME);
         let first = lines.next().ok_or(err(HeaderErrorKind::Missing))?;
-        if H::LIST {
-            let item = split_list(first).next().unwrap_or("");
-            return H::decode(item).map_err(|e| err(HeaderErrorKind::Invalid(e)));
-        }
         if lines.next().is_some() {
             return Err(err(HeaderErrorKind::Multiple));
         }
