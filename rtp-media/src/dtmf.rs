@@ -279,7 +279,8 @@ pub struct DtmfSenderConfig {
     /// Total number of end packets (RFC 4733 §2.5.1.4: three).
     pub end_packets: u8,
     /// Whether the repeated end packets reuse one sequence number (as sip-tester's
-    /// golden captures do) rather than incrementing it.
+    /// golden captures do) rather than incrementing it. Keep `false` with SRTP:
+    /// a repeated sequence number is a replay there and is dropped (decision D-RTP-3).
     pub end_same_sequence: bool,
 }
 
@@ -290,7 +291,7 @@ impl Default for DtmfSenderConfig {
             update_interval: Duration::from_millis(20),
             volume: 10,
             end_packets: 3,
-            end_same_sequence: true,
+            end_same_sequence: false,
         }
     }
 }
@@ -447,14 +448,21 @@ mod tests {
         let s = DtmfSender::default();
         let d = DtmfDigit::from_char('9').expect("digit");
         let pkts: Vec<_> = s.packets(d, 800, 4000, 10).collect();
-        // start (0) + updates 160..640, then the end (800) three times on one sequence number.
+        // start (0) + updates 160..640, then the end (800) three times.
         assert_eq!(pkts.len(), 8);
         assert!(pkts[0].marker && pkts[1..].iter().all(|p| !p.marker));
         assert_eq!(pkts[0].payload, [9, 10, 0, 0]);
+        assert!(pkts[5..].iter().all(|p| p.payload == [9, 0x8a, 0x03, 0x20]));
+        let seqs: Vec<u16> = pkts.iter().map(|p| p.sequence).collect();
+        assert_eq!(seqs, (10..18).collect::<Vec<_>>());
+        let same = DtmfSender::new(DtmfSenderConfig {
+            end_same_sequence: true,
+            ..DtmfSenderConfig::default()
+        });
         assert!(
-            pkts[5..]
-                .iter()
-                .all(|p| p.sequence == 15 && p.payload == [9, 0x8a, 0x03, 0x20])
+            same.packets(d, 800, 4000, 10)
+                .skip(5)
+                .all(|p| p.sequence == 15)
         );
     }
 }

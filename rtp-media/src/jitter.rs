@@ -13,7 +13,7 @@
 //! to `[min_delay, max_delay]`. In fixed mode the target is configured.
 //!
 //! **Delay control.** When the buffer level exceeds the target by
-//! `2 × frame`, the next pop *accelerates* (returns a packet and drops the
+//! `2 × frame` (and its smoothed level by 1.5 frames), the next pop *accelerates* (returns a packet and drops the
 //! following frame, like NetEQ's accelerate on a low-energy frame); when it
 //! falls a frame below target while packets are waiting, the pop is a
 //! *preemptive expand* (a concealment frame without consuming a packet).
@@ -58,6 +58,10 @@ pub struct JitterConfig {
     pub capacity: usize,
     /// Payload type treated as comfort noise (RFC 3389: 13).
     pub comfort_noise: Option<PayloadType>,
+    /// The negotiated RFC 4733 telephone-event payload type. Insert event
+    /// packets too: they hold their sequence numbers, so playout skips them
+    /// instead of concealing a "loss" (the digits go to `dtmf::DtmfReceiver`).
+    pub telephone_event: Option<PayloadType>,
 }
 
 impl Default for JitterConfig {
@@ -73,6 +77,7 @@ impl Default for JitterConfig {
             max_delay: Duration::from_millis(1000),
             capacity: 128,
             comfort_noise: Some(PayloadType::CN),
+            telephone_event: None,
         }
     }
 }
@@ -186,6 +191,8 @@ fn ratio(a: u64, b: u64) -> f64 {
 #[derive(Debug, Default)]
 struct Slot {
     used: bool,
+    /// A non-audio packet (telephone-event) that only holds its sequence number.
+    skip: bool,
     seq: u16,
     timestamp: u32,
     payload_type: u8,
@@ -266,6 +273,7 @@ pub struct JitterBuffer {
     inserts_since_target: u32,
     in_dtx: bool,
     preempted: bool,
+    filtered_level: f64,
     stats: JitterStats,
 }
 
@@ -294,6 +302,7 @@ impl JitterBuffer {
             inserts_since_target: 0,
             in_dtx: false,
             preempted: false,
+            filtered_level: 0.0,
             stats: JitterStats {
                 target_delay: target,
                 ..JitterStats::default()
@@ -383,8 +392,10 @@ impl JitterBuffer {
                 outcome = InsertOutcome::Reset;
             }
         }
-        // Frame size from consecutive packets.
-        if let Some((ls, lt)) = self.last_ts
+        let is_event = self.config.telephone_event == Some(payload_type);
+        // Frame size from consecutive audio packets.
+        if !is_event
+            && let Some((ls, lt)) = self.last_ts
             && seq == ls.wrapping_add(1)
         {
             let d = timestamp.wrapping_sub(lt);
@@ -392,15 +403,18 @@ impl JitterBuffer {
                 self.frame_samples = d;
             }
         }
-        if self.last_ts.is_none_or(|(ls, _)| seq_after(seq, ls)) {
+        if !is_event && self.last_ts.is_none_or(|(ls, _)| seq_after(seq, ls)) {
             self.last_ts = Some((seq, timestamp));
         }
         if self.highest_seq.is_none_or(|h| seq_after(seq, h)) {
             self.highest_seq = Some(seq);
         }
-        self.observe_delay(now, timestamp);
+        if !is_event {
+            self.observe_delay(now, timestamp);
+        }
         let slot = &mut self.slots[idx];
         slot.used = true;
+        slot.skip = is_event;
         slot.seq = seq;
         slot.timestamp = timestamp;
         slot.payload_type = payload_type.value();
@@ -452,10 +466,21 @@ impl JitterBuffer {
         }
     }
 
-    /// Buffered frames from `next_seq` to the highest sequence (holes included).
+    /// Buffered frames from `next_seq` to the highest sequence (holes included,
+    /// telephone-event slots excluded).
     fn level_frames(&self, next: u16) -> u32 {
         match self.highest_seq {
-            Some(h) if !seq_after(next, h) => u32::from(h.wrapping_sub(next)) + 1,
+            Some(h) if !seq_after(next, h) => {
+                let span = u32::from(h.wrapping_sub(next)) + 1;
+                let events = (0..span.min(self.slots.len() as u32))
+                    .filter(|&k| {
+                        let q = next.wrapping_add(k as u16);
+                        let s = &self.slots[self.slot_index(q)];
+                        s.used && s.skip && s.seq == q
+                    })
+                    .count() as u32;
+                span - events
+            }
             _ => 0,
         }
     }
@@ -502,10 +527,22 @@ impl JitterBuffer {
                 lowest
             }
         };
+        // Telephone-event packets only hold sequence numbers: step over them.
+        let mut next = next;
+        while let Some(idx) = self.take(next) {
+            if !self.slots[idx].skip {
+                break;
+            }
+            self.slots[idx].used = false;
+            next = next.wrapping_add(1);
+            self.next_seq = Some(next);
+        }
         self.stats.frames += 1;
         let level = self.level_frames(next);
         self.stats.current_delay = frame_dur * level;
         let target_frames = (self.target.as_secs_f64() / frame_dur.as_secs_f64()).ceil() as u32;
+        // NetEQ-style filtered level: act on a sustained excess, not on one burst.
+        self.filtered_level += (f64::from(level) - self.filtered_level) / 8.0;
         let Some(idx) = self.take(next) else {
             if level > 0 {
                 // A hole with later packets waiting: a lost packet.
@@ -555,15 +592,18 @@ impl JitterBuffer {
             };
         }
         self.in_dtx = false;
-        if level >= target_frames + 2 {
+        if level >= target_frames + 2 && self.filtered_level >= f64::from(target_frames) + 1.5 {
             // Drop the following frame (if present) to shed delay.
             let after = next.wrapping_add(1);
-            if let Some(j) = self.take(after) {
-                self.slots[j].used = false;
+            let droppable = self.take(after).is_none_or(|j| !self.slots[j].skip);
+            if droppable {
+                if let Some(j) = self.take(after) {
+                    self.slots[j].used = false;
+                }
+                self.next_seq = Some(next.wrapping_add(2));
+                self.stats.accelerate_frames += 1;
+                return Playout::Accelerate(self.packet_at(idx));
             }
-            self.next_seq = Some(next.wrapping_add(2));
-            self.stats.accelerate_frames += 1;
-            return Playout::Accelerate(self.packet_at(idx));
         }
         Playout::Audio(self.packet_at(idx))
     }
@@ -716,6 +756,30 @@ mod tests {
         }
         assert!(played >= 390, "{played}");
         assert!(jb.target_delay() <= ms(60), "{:?}", jb.target_delay());
+    }
+
+    #[test]
+    fn telephone_event_packets_are_skipped_not_concealed() {
+        let t = t0();
+        let te = PayloadType::new(101).expect("pt");
+        let mut jb = JitterBuffer::new(JitterConfig {
+            mode: JitterMode::Fixed(ms(20)),
+            telephone_event: Some(te),
+            ..JitterConfig::default()
+        });
+        jb.insert(t, Ssrc(1), 0, 0, PayloadType::PCMU, &[0; 160]);
+        for q in 1..4 {
+            jb.insert(t, Ssrc(1), q, 160, te, &[1, 10, 0, 0]);
+        }
+        jb.insert(t, Ssrc(1), 4, 640, PayloadType::PCMU, &[0; 160]);
+        let seqs: Vec<_> = (0..2)
+            .map(|_| match jb.pop(t) {
+                Playout::Audio(p) => p.sequence,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(seqs, [0, 4]);
+        assert_eq!(jb.stats().expand_frames, 0);
     }
 
     #[test]
