@@ -69,19 +69,19 @@ fn srtp_rtcp_mux_dtmf_and_audio_through_a_lossy_network() {
     let mut digit_iter = digits.chars();
     while tick < 500 {
         let at = Duration::from_millis(20 * u64::from(tick));
-        if tick % 100 == 50 {
-            if let Some(c) = digit_iter.next() {
-                let d = DtmfDigit::from_char(c).expect("digit");
-                for p in DtmfSender::default().packets(d, 800, tick * 160, seq) {
-                    let mut h = RtpHeader::new(te, p.sequence, p.timestamp, ssrc);
-                    h.marker = p.marker;
-                    let n = h.build(&p.payload, 0, &mut buf).expect("fits");
-                    sends.push((at + p.offset, buf[..n].to_vec()));
-                }
-                seq = seq.wrapping_add(8); // start + 4 updates + end ×3 (SRTP: distinct seqs)
-                tick += 5;
-                continue;
+        if tick % 100 == 50
+            && let Some(c) = digit_iter.next()
+        {
+            let d = DtmfDigit::from_char(c).expect("digit");
+            for p in DtmfSender::default().packets(d, 800, tick * 160, seq) {
+                let mut h = RtpHeader::new(te, p.sequence, p.timestamp, ssrc);
+                h.marker = p.marker;
+                let n = h.build(&p.payload, 0, &mut buf).expect("fits");
+                sends.push((at + p.offset, buf[..n].to_vec()));
             }
+            seq = seq.wrapping_add(8); // start + 4 updates + end ×3 (SRTP: distinct seqs)
+            tick += 5;
+            continue;
         }
         let n = RtpHeader::new(PayloadType::PCMA, seq, tick * 160, ssrc)
             .build(&[0xd5; 160], 0, &mut buf)
