@@ -41,7 +41,7 @@
 //! stats::ReceiverStats::handle_packet     rtcp::parse_compound (SR → handle_sender_report)
 //!        │
 //!        ├── PT = telephone-event ──► dtmf::DtmfReceiver::handle_packet ─► poll_event
-//!        └── audio ──► jitter::JitterBuffer::insert
+//!        └── every packet (events hold their sequence numbers) ──► jitter::JitterBuffer::insert
 //! every ptime: jitter::JitterBuffer::pop(now) ─► decode / conceal / comfort noise (codecs)
 //!              ─► mixer::Mixer::set_input … mix … output ─► encode ─► srtp protect ─► socket
 //! ```
