@@ -10,7 +10,10 @@
 //! [`RtpSession::poll_event`]. The NTP wall clock is injected (`ntp`
 //! arguments, 32.32 fixed point), monotonic time is `now`.
 
-use crate::rtcp::{ReportBlock, RtcpError, RtcpPacket, RtcpWriter, SenderInfo, parse_compound};
+use crate::jitter::JitterStats;
+use crate::rtcp::{
+    ReportBlock, RtcpError, RtcpPacket, RtcpWriter, SenderInfo, VoipMetrics, parse_compound,
+};
 use crate::rtp::{RtpPacket, Ssrc};
 use crate::stats::{ReceiverStats, SenderStats, SeqVerdict, StatsConfig, round_trip_time};
 use std::collections::{HashMap, VecDeque};
@@ -240,6 +243,53 @@ impl RtpSession {
     }
 }
 
+/// Builds an RFC 3611 §4.7 VoIP Metrics block for source `rx` from what this
+/// crate measures: loss from the RFC 3550 counters, discards and delays from
+/// the jitter buffer, and the round-trip time. Burst/gap analysis, signal,
+/// noise, echo and the R-factor/MOS values are reported as unavailable
+/// (zero / 127), as RFC 3611 allows. `adaptive` and `abs_max` describe the
+/// jitter-buffer configuration.
+pub fn voip_metrics(
+    rx: &ReceiverStats,
+    jb: &JitterStats,
+    rtt: Option<Duration>,
+    adaptive: bool,
+    abs_max: Duration,
+) -> VoipMetrics {
+    let rate = |num: f64, den: f64| {
+        if den <= 0.0 {
+            0
+        } else {
+            (num / den * 256.0).clamp(0.0, 255.0) as u8
+        }
+    };
+    let ms = |d: Duration| u16::try_from(d.as_millis()).unwrap_or(u16::MAX);
+    VoipMetrics {
+        ssrc: rx.ssrc(),
+        loss_rate: rate(rx.cumulative_lost().max(0) as f64, f64::from(rx.expected())),
+        discard_rate: rate(jb.late_discards as f64, jb.packets_received as f64),
+        burst_density: 0,
+        gap_density: 0,
+        burst_duration: 0,
+        gap_duration: 0,
+        round_trip_delay: rtt.map_or(0, ms),
+        end_system_delay: ms(jb.current_delay),
+        signal_level: 127,
+        noise_level: 127,
+        rerl: 127,
+        gmin: 16,
+        r_factor: 127,
+        ext_r_factor: 127,
+        mos_lq: 127,
+        mos_cq: 127,
+        // PLC unspecified (the decoder is the PBX's), JBA adaptive (11) or non-adaptive (10).
+        rx_config: if adaptive { 0b0011_0000 } else { 0b0010_0000 },
+        jb_nominal: ms(jb.target_delay),
+        jb_maximum: ms(jb.current_delay.max(jb.target_delay)),
+        jb_abs_max: ms(abs_max),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,6 +305,35 @@ mod tests {
         let d = now.saturating_duration_since(base);
         let secs = 3_900_000_000u64 + d.as_secs();
         (secs << 32) | ((u64::from(d.subsec_nanos()) << 32) / 1_000_000_000)
+    }
+
+    #[test]
+    fn voip_metrics_from_measurements() {
+        let t = t0();
+        let mut rx = ReceiverStats::new(Ssrc(9), 8000, 0, StatsConfig::default());
+        for q in (0..100u16).filter(|q| q % 10 != 5) {
+            rx.handle_packet(t, q, u32::from(q) * 160);
+        }
+        let jb = JitterStats {
+            packets_received: 90,
+            late_discards: 9,
+            current_delay: Duration::from_millis(60),
+            target_delay: Duration::from_millis(40),
+            ..JitterStats::default()
+        };
+        let m = voip_metrics(
+            &rx,
+            &jb,
+            Some(Duration::from_millis(85)),
+            true,
+            Duration::from_secs(1),
+        );
+        assert_eq!(m.ssrc, Ssrc(9));
+        assert_eq!(m.loss_rate, 25); // 10 of 100 → 25.6/256
+        assert_eq!(m.discard_rate, 25);
+        assert_eq!((m.round_trip_delay, m.end_system_delay), (85, 60));
+        assert_eq!((m.jb_nominal, m.jb_maximum, m.jb_abs_max), (40, 60, 1000));
+        assert_eq!(m.rx_config, 0b0011_0000);
     }
 
     #[test]
