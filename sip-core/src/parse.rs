@@ -5,8 +5,8 @@ use memchr::memchr;
 
 use crate::error::{HeaderError, HeaderErrorKind, ParseError, ParseErrorKind, ValueError};
 use crate::header::{
-    Accept, Allow, CSeq, CallId, Contact, ContentLength, ContentType, Date, From, Header,
-    MaxForwards, ProxyRequire, RecordRoute, Require, Route, Supported, To, Via, split_list,
+    Accept, Allow, CSeq, CallId, Contact, ContentLength, ContentType, Date, Header, MaxForwards,
+    NameAddr, ProxyRequire, Require, Supported, Via, Violation, split_list,
 };
 use crate::message::{Entry, Message, Span, Start};
 use crate::method::Method;
@@ -41,6 +41,17 @@ pub struct ParseOptions {
     /// Accept `?headers` in a Request-URI (RFC 4475 §3.1.2.11). Bends RFC 3261 §19.1.1
     /// Table 1: headers are not allowed in the Request-URI.
     pub allow_request_uri_headers: bool,
+    /// Accept an unquoted display name holding non-token characters, such as
+    /// `Bell, Alexander <sip:…>` (RFC 4475 §3.1.2.15). Bends RFC 3261 §25.1
+    /// `display-name = *(token LWS) / quoted-string`. The name is kept as written.
+    pub allow_unquoted_display_name: bool,
+    /// Accept LWS just inside `<` and `>` and drop it (RFC 4475 §3.1.2.14). Bends RFC 3261
+    /// §25.1 `LAQUOT = SWS "<"` and `RAQUOT = ">" SWS` (no LWS inside the brackets).
+    pub allow_lws_in_angle_brackets: bool,
+    /// Accept an addr-spec without `<>` whose URI holds `?` and read it as if bracketed
+    /// (RFC 4475 §3.1.2.13). Bends RFC 3261 §20: "If the URI contains a comma, question mark
+    /// or semicolon, the URI MUST be enclosed in angle brackets".
+    pub allow_unbracketed_reserved_uri: bool,
     /// Validate the `Date` header (default on). RFC 4475 §3.1.2.12: rejecting a non-GMT date
     /// is acceptable only if the element cares about Date; turning this off ignores it.
     pub check_date: bool,
@@ -56,6 +67,9 @@ impl Default for ParseOptions {
             allow_extra_request_line_spaces: false,
             allow_bracketed_request_uri: false,
             allow_request_uri_headers: false,
+            allow_unquoted_display_name: false,
+            allow_lws_in_angle_brackets: false,
+            allow_unbracketed_reserved_uri: false,
             check_date: true,
         }
     }
@@ -370,15 +384,13 @@ impl ParseOptions {
             let value = head.get(e.value.range()).ok_or(ParseErrorKind::NonUtf8)?;
             let result = match name {
                 HeaderName::Via => check_all::<Via<'_>>(value),
-                HeaderName::From => check_all::<From<'_>>(value),
-                HeaderName::To => check_all::<To<'_>>(value),
+                HeaderName::From | HeaderName::To => self.check_addr(value, false, false),
                 HeaderName::CallId => check_all::<CallId<'_>>(value),
                 HeaderName::CSeq => check_all::<CSeq<'_>>(value),
-                HeaderName::Contact => check_all::<Contact<'_>>(value),
+                HeaderName::Contact => self.check_addr(value, true, true),
                 HeaderName::MaxForwards => check_all::<MaxForwards>(value),
                 HeaderName::ContentType => check_all::<ContentType<'_>>(value),
-                HeaderName::Route => check_all::<Route<'_>>(value),
-                HeaderName::RecordRoute => check_all::<RecordRoute<'_>>(value),
+                HeaderName::Route | HeaderName::RecordRoute => self.check_addr(value, true, false),
                 HeaderName::Require => check_all::<Require<'_>>(value),
                 HeaderName::ProxyRequire => check_all::<ProxyRequire<'_>>(value),
                 HeaderName::Supported => check_all::<Supported<'_>>(value),
@@ -402,6 +414,39 @@ impl ParseOptions {
             }
         }
         Ok(())
+    }
+}
+
+impl ParseOptions {
+    /// Validates name-addr headers, refusing repaired deviations unless a toggle allows them.
+    fn check_addr(&self, value: &str, list: bool, contact: bool) -> Result<(), ValueError> {
+        let mut one = |item: &str| -> Result<(), ValueError> {
+            if item.is_empty() {
+                return Err(ValueError::EmptyElement);
+            }
+            let mut violation = None;
+            if contact {
+                Contact::decode_checked(item, &mut violation)?;
+            } else {
+                NameAddr::parse_checked(item, &mut violation)?;
+            }
+            match violation {
+                Some(Violation::UnquotedDisplayName) if self.allow_unquoted_display_name => Ok(()),
+                Some(Violation::LwsInBrackets) if self.allow_lws_in_angle_brackets => Ok(()),
+                Some(Violation::UnbracketedReserved) if self.allow_unbracketed_reserved_uri => {
+                    Ok(())
+                }
+                Some(v) => Err(v.error()),
+                None => Ok(()),
+            }
+        };
+        if !list {
+            return one(value);
+        }
+        if trim_lws(value).is_empty() {
+            return Err(ValueError::Empty);
+        }
+        split_list(value).try_for_each(&mut one)
     }
 }
 

@@ -475,6 +475,15 @@ fn rfc4475_leniency_toggles_flip_exactly_their_message() {
     let mut o = ParseOptions::default();
     o.check_date = false;
     cases.push((o, &["baddate.dat"]));
+    let mut o = ParseOptions::default();
+    o.allow_unbracketed_reserved_uri = true;
+    cases.push((o, &["regbadct.dat"]));
+    let mut o = ParseOptions::default();
+    o.allow_lws_in_angle_brackets = true;
+    cases.push((o, &["badaspec.dat"]));
+    let mut o = ParseOptions::default();
+    o.allow_unquoted_display_name = true;
+    cases.push((o, &["baddn.dat"]));
     for (opts, files) in &cases {
         for f in *files {
             assert!(parse(&strict, f).is_err(), "{f} strict");
@@ -488,6 +497,17 @@ fn rfc4475_leniency_toggles_flip_exactly_their_message() {
     assert_eq!(m.version(), "SIP/2.0");
     let m = parse(&cases[1].0, "ltgtruri.dat").unwrap();
     assert_eq!(m.request_uri_str(), Some("sip:user@example.com"));
+    // regbadct: the brackets are inferred, the escaped Route stays in the contact URI.
+    let m = parse(&cases[4].0, "regbadct.dat").unwrap();
+    let c = m.contacts().next().unwrap().unwrap();
+    let u = c.addr().unwrap().uri().as_sip().unwrap().clone();
+    assert_eq!(u.header_pairs().next().map(|(n, _)| n), Some("Route"));
+    // badaspec: the spaces inside <> are ignored.
+    let m = parse(&cases[5].0, "badaspec.dat").unwrap();
+    assert_eq!(m.to().unwrap().uri().as_str(), "sip:t.watson@example.org");
+    // baddn: the display name is kept as written (a proxy must not propagate the error).
+    let m = parse(&cases[6].0, "baddn.dat").unwrap();
+    assert_eq!(m.from().unwrap().display_raw(), Some("Bell, Alexander"));
     // The toggles change nothing else: every other verdict stays.
     let rows = common::expected(&dir);
     for (opts, files) in &cases {

@@ -20,9 +20,49 @@ pub struct NameAddr<'a> {
     params: HeaderParams<'a>,
 }
 
+/// A deviation from the strict name-addr grammar that RFC 4475 lets a liberal element
+/// repair. Decoders accept it; the parser rejects it unless a toggle allows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Violation {
+    /// An unquoted display name that is not `*(token LWS)` (RFC 4475 §3.1.2.15).
+    UnquotedDisplayName,
+    /// LWS between `<` or `>` and the URI (RFC 4475 §3.1.2.14).
+    LwsInBrackets,
+    /// An addr-spec holding `?` or `,` without `<>` (RFC 4475 §3.1.2.13).
+    UnbracketedReserved,
+}
+
+impl Violation {
+    /// The error the strict parser reports.
+    pub(crate) const fn error(self) -> ValueError {
+        match self {
+            Self::UnquotedDisplayName => ValueError::Expected(Expected::Token),
+            Self::LwsInBrackets => ValueError::Uri(crate::error::UriError::Character),
+            Self::UnbracketedReserved => ValueError::UnbracketedUri,
+        }
+    }
+}
+
 impl<'a> NameAddr<'a> {
     /// Decodes a name-addr or addr-spec followed by header parameters.
+    ///
+    /// The decoder is liberal where RFC 4475 allows repair (an unquoted display name with
+    /// non-token characters, LWS just inside `<>`, an unbracketed URI with `?`); the message
+    /// parser rejects those in strict mode ([`crate::ParseOptions`]).
     pub fn parse(value: &'a str) -> Result<Self, ValueError> {
+        Self::parse_checked(value, &mut None)
+    }
+
+    /// Like [`NameAddr::parse`], reporting the first repaired deviation in `violation`.
+    pub(crate) fn parse_checked(
+        value: &'a str,
+        violation: &mut Option<Violation>,
+    ) -> Result<Self, ValueError> {
+        let mut note = |v: Violation| {
+            if violation.is_none() {
+                *violation = Some(v);
+            }
+        };
         let value = trim_lws(value);
         let mut sc = Scanner::new(value);
         let (display, bracketed_start) = if sc.peek() == Some(b'"') {
@@ -39,7 +79,10 @@ impl<'a> NameAddr<'a> {
                 .split(|c: char| c.is_ascii() && is_lws(c as u8))
                 .any(|w| !w.is_empty() && !w.bytes().all(is_token))
             {
-                return Err(ValueError::Expected(Expected::Token));
+                if words.bytes().any(|b| b == b'"' || (b < 0x20 && b != b'\t')) {
+                    return Err(ValueError::Expected(Expected::Token));
+                }
+                note(Violation::UnquotedDisplayName);
             }
             ((!words.is_empty()).then_some(words), Some(lt))
         } else {
@@ -52,8 +95,12 @@ impl<'a> NameAddr<'a> {
                     .bytes()
                     .position(|b| b == b'>')
                     .ok_or(ValueError::Expected(Expected::RightAngle))?;
-                let inner = after.get(..gt).unwrap_or("");
+                let raw_inner = after.get(..gt).unwrap_or("");
                 // LAQUOT addr-spec RAQUOT: no LWS inside the brackets (RFC 4475 §3.1.2.14).
+                let inner = trim_lws(raw_inner);
+                if inner.len() != raw_inner.len() {
+                    note(Violation::LwsInBrackets);
+                }
                 if inner.bytes().any(is_lws) {
                     return Err(ValueError::Uri(crate::error::UriError::Character));
                 }
@@ -75,7 +122,7 @@ impl<'a> NameAddr<'a> {
                     .unwrap_or(value.len());
                 let spec = value.get(..end).unwrap_or("");
                 if spec.bytes().any(|b| b == b'?' || b == b',') {
-                    return Err(ValueError::UnbracketedUri);
+                    note(Violation::UnbracketedReserved);
                 }
                 let uri = Uri::parse(spec)?;
                 let params = HeaderParams::parse(value.get(end..).unwrap_or(""))?;
@@ -266,10 +313,20 @@ impl<'a> Header<'a> for Contact<'a> {
     const LIST: bool = true;
 
     fn decode(value: &'a str) -> Result<Self, ValueError> {
+        Self::decode_checked(value, &mut None)
+    }
+}
+
+impl<'a> Contact<'a> {
+    /// [`Header::decode`], reporting a repaired deviation (see [`NameAddr::parse`]).
+    pub(crate) fn decode_checked(
+        value: &'a str,
+        violation: &mut Option<Violation>,
+    ) -> Result<Self, ValueError> {
         if value == "*" {
             return Ok(Self(ContactValue::Star));
         }
-        let addr = NameAddr::parse(value)?;
+        let addr = NameAddr::parse_checked(value, violation)?;
         let contact = Self(ContactValue::Addr(addr));
         if let Some(Err(e)) = contact.q() {
             return Err(e);
@@ -319,16 +376,43 @@ mod tests {
         );
     }
 
+    fn violation(v: &str) -> Option<Violation> {
+        let mut out = None;
+        NameAddr::parse_checked(v, &mut out).unwrap();
+        out
+    }
+
     #[test]
-    fn name_addr_rejects() {
-        // RFC 4475 §3.1.2.6, .13, .14, .15.
-        assert!(NameAddr::parse("\"Mr. J. User <sip:j.user@example.com>").is_err());
+    fn name_addr_rejects_and_repairs() {
+        // RFC 4475 §3.1.2.6: never repaired here.
         assert_eq!(
-            NameAddr::parse("sip:user@example.com?Route=%3Csip:sip.example.com%3E"),
-            Err(ValueError::UnbracketedUri)
+            NameAddr::parse("\"Mr. J. User <sip:j.user@example.com>"),
+            Err(ValueError::UnterminatedQuote)
         );
-        assert!(NameAddr::parse("\"Watson, Thomas\" < sip:t.watson@example.org >").is_err());
-        assert!(NameAddr::parse("Bell, Alexander <sip:a.g.bell@bell-tel.com>;tag=43").is_err());
+        // §3.1.2.13, .14, .15: the decoder repairs and reports; the parser decides.
+        let a = NameAddr::parse("sip:user@example.com?Route=%3Csip:sip.example.com%3E").unwrap();
+        assert_eq!(
+            a.uri().as_sip().unwrap().headers(),
+            Some("Route=%3Csip:sip.example.com%3E")
+        );
+        assert_eq!(
+            violation("sip:user@example.com?Route=%3Csip:sip.example.com%3E"),
+            Some(Violation::UnbracketedReserved)
+        );
+        let a = NameAddr::parse("\"Watson, Thomas\" < sip:t.watson@example.org >").unwrap();
+        assert_eq!(a.uri().as_str(), "sip:t.watson@example.org");
+        assert_eq!(
+            violation("\"Watson, Thomas\" < sip:t.watson@example.org >"),
+            Some(Violation::LwsInBrackets)
+        );
+        let a = NameAddr::parse("Bell, Alexander <sip:a.g.bell@bell-tel.com>;tag=43").unwrap();
+        assert_eq!(a.display_name().unwrap(), "Bell, Alexander");
+        assert_eq!(
+            violation("Bell, Alexander <sip:a.g.bell@bell-tel.com>;tag=43"),
+            Some(Violation::UnquotedDisplayName)
+        );
+        assert_eq!(violation("\"A\" <sip:a@b>;tag=1"), None);
+        assert!(NameAddr::parse("< sip:a b@c >").is_err());
         assert!(NameAddr::parse("\"Joe\" <sip:joe@example.org>;;;;").is_err());
         assert!(NameAddr::parse("<sip:joe@example.org").is_err());
         assert!(NameAddr::parse("").is_err());

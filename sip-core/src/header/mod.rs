@@ -11,6 +11,7 @@ mod auth;
 mod basic;
 mod via;
 
+pub(crate) use addr::Violation;
 pub use addr::{
     Contact, ContactValue, Diversion, From, NameAddr, PAssertedIdentity, RecordRoute, ReferTo,
     ReferredBy, Route, To,
