@@ -26,7 +26,7 @@ fn ulaw(sample: i16) -> u8 {
     if s < 0 {
         s = -s;
     }
-    s = (s.min(32635) + 0x84) as i32;
+    s = s.min(32635) + 0x84;
     let exp = (31 - (s as u32).leading_zeros()).saturating_sub(7).min(7);
     let mant = (s >> (exp + 3)) & 0x0f;
     !(sign | ((exp as i32) << 4) as u8 | mant as u8)
