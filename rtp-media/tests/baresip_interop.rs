@@ -3,11 +3,14 @@
 //! exchange SRTP media both ways. Its 1 kHz tone must come out of our SRTP
 //! unprotect + RTP parse, and our 425 Hz tone (tones::ToneGenerator, sent
 //! as SRTP) must come out of baresip's decoder, dumped by its `sndfile`
-//! module to a WAV we read with `player::Clip`. Skips (with `SKIP`) when baresip or sox is missing.
+//! module to a WAV we read with `player::Clip`; baresip reports our RFC 4733
+//! '7' (sent inside SRTP) exactly once. Skips (with `SKIP`) when baresip or
+//! sox is missing.
 #![allow(clippy::disallowed_methods)] // a real-time test against a real peer
 
 mod common;
 
+use pbxkit_rtp_media::dtmf::{DtmfDigit, DtmfPacket, DtmfSender};
 use pbxkit_rtp_media::player::Clip;
 use pbxkit_rtp_media::rtp::{PayloadType, RtpHeader, RtpPacket, Ssrc};
 use pbxkit_rtp_media::sdp::{
@@ -168,6 +171,10 @@ fn baresip_srtp_call_both_ways() {
         let mut tx = ours.context().expect("our key");
         let mut rx = theirs.context().expect("their key");
         let mut tone_gen = ToneGenerator::new(ToneSpec::dial(), 8000);
+        let te = PayloadType::new(neg.telephone_event.expect("te")).expect("pt");
+        let dtmf_train: Vec<DtmfPacket> = DtmfSender::default()
+            .packets(DtmfDigit::from_char('7').expect("digit"), 800, 75 * 160, 0)
+            .collect();
         rtp.set_read_timeout(Some(Duration::from_millis(5)))
             .expect("timeout");
         let start = Instant::now();
@@ -177,18 +184,34 @@ fn baresip_srtp_call_both_ways() {
         let mut pcm = [0i16; 160];
         while start.elapsed() < Duration::from_secs(3) {
             if Instant::now() >= next_send {
-                tone_gen.fill(&mut pcm);
-                let payload: Vec<u8> = pcm.iter().map(|&s| ulaw(s)).collect();
                 let mut b = [0u8; 200];
-                let n = RtpHeader::new(
-                    PayloadType::PCMU,
-                    seq,
-                    u32::from(seq) * 160,
-                    Ssrc(0x00c0_ffee),
-                )
-                .build(&payload, 0, &mut b)
-                .expect("fits");
-                let n = tx.protect_rtp(&mut b, n).expect("protect");
+                let frame = u32::from(seq.wrapping_sub(1000));
+                let n = if (75..85).contains(&frame) {
+                    // At 1.5 s an RFC 4733 '7' (8 packets: start, 4 updates, end ×3)
+                    // instead of audio, all with the event's start timestamp.
+                    let k = frame - 75;
+                    let p = dtmf_train[k.min(7) as usize];
+                    if k >= 8 {
+                        // Two frames of silence after the event.
+                        let n =
+                            RtpHeader::new(PayloadType::PCMU, seq, frame * 160, Ssrc(0x00c0_ffee))
+                                .build(&[0xff; 160], 0, &mut b)
+                                .expect("fits");
+                        tx.protect_rtp(&mut b, n).expect("protect")
+                    } else {
+                        let mut h = RtpHeader::new(te, seq, 75 * 160, Ssrc(0x00c0_ffee));
+                        h.marker = p.marker;
+                        let n = h.build(&p.payload, 0, &mut b).expect("fits");
+                        tx.protect_rtp(&mut b, n).expect("protect")
+                    }
+                } else {
+                    tone_gen.fill(&mut pcm);
+                    let payload: Vec<u8> = pcm.iter().map(|&s| ulaw(s)).collect();
+                    let n = RtpHeader::new(PayloadType::PCMU, seq, frame * 160, Ssrc(0x00c0_ffee))
+                        .build(&payload, 0, &mut b)
+                        .expect("fits");
+                    tx.protect_rtp(&mut b, n).expect("protect")
+                };
                 rtp.send_to(&b[..n], to).expect("send rtp");
                 seq = seq.wrapping_add(1);
                 next_send += Duration::from_millis(20);
@@ -251,6 +274,19 @@ fn baresip_srtp_call_both_ways() {
     if let Err(e) = outcome {
         std::panic::resume_unwind(e);
     }
+    // baresip logs the RFC 4733 digit it received from us.
+    let log = std::fs::read_to_string(dir.join("baresip.log")).unwrap_or_default();
+    // One digit: one start and one end, despite the triple end packet.
+    assert_eq!(
+        log.matches("received event: '7' (end=0)").count(),
+        1,
+        "{log}"
+    );
+    assert_eq!(
+        log.matches("received event: '7' (end=1)").count(),
+        1,
+        "{log}"
+    );
     // The sndfile module dumps what baresip decoded as `dump-<time>-dec.wav`.
     let dec = std::fs::read_dir(&dir)
         .expect("dir")
