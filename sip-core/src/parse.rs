@@ -211,7 +211,10 @@ impl ParseOptions {
         for e in &mut headers {
             let raw = head_text.get(e.value.range()).unwrap_or("");
             let trimmed = trim_lws(raw);
-            let lead = raw.len() - raw.trim_start_matches([' ', '\t', '\r', '\n']).len();
+            let lead = raw
+                .bytes()
+                .position(|c| !crate::text::is_lws(c))
+                .unwrap_or(raw.len());
             let start = e.value.start as usize + lead;
             e.value = Span::new(start, start + trimmed.len());
             if e.known == Some(HeaderName::ContentLength) {

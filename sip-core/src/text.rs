@@ -144,7 +144,11 @@ pub(crate) fn split_byte(s: &str, b: u8) -> Option<(&str, &str)> {
 
 /// Trims LWS (including folding) at both ends.
 pub(crate) fn trim_lws(s: &str) -> &str {
-    s.trim_matches(|c: char| c.is_ascii() && is_lws(c as u8))
+    let b = s.as_bytes();
+    let start = b.iter().position(|&c| !is_lws(c)).unwrap_or(b.len());
+    let end = b.iter().rposition(|&c| !is_lws(c)).map_or(start, |i| i + 1);
+    // Both ends sit next to ASCII bytes (or the string ends), so they are char boundaries.
+    s.get(start..end).unwrap_or("")
 }
 
 /// Parses a decimal number made only of digits (leading zeros allowed), refusing overflow.

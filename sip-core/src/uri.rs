@@ -153,7 +153,8 @@ fn is_hostname(s: &str) -> bool {
 }
 
 /// Parses `"[" host "]" / host` followed by an optional `":" port`.
-pub(crate) fn parse_hostport(s: &str) -> Result<(Host<'_>, Option<u16>), UriError> {
+/// Returns the host, the port and the host as written.
+fn parse_hostport(s: &str) -> Result<(Host<'_>, Option<u16>, &str), UriError> {
     let (host, port) = if s.starts_with('[') {
         let end = find_byte(s, b']').ok_or(UriError::Ipv6)?;
         let (h, rest) = s.split_at(end + 1);
@@ -169,7 +170,7 @@ pub(crate) fn parse_hostport(s: &str) -> Result<(Host<'_>, Option<u16>), UriErro
         }
     };
     let port = port.map(parse_port).transpose()?;
-    Ok((Host::parse(host, false)?, port))
+    Ok((Host::parse(host, false)?, port, host))
 }
 
 pub(crate) fn parse_port(p: &str) -> Result<u16, UriError> {
@@ -251,7 +252,7 @@ impl<'a> SipUri<'a> {
             ),
             None => (before_headers, ""),
         };
-        let (host, port) = parse_hostport(hostport)?;
+        let (host, port, host_raw) = parse_hostport(hostport)?;
         let params = Params::parse_uri(params)?;
         if let Some(h) = headers {
             if h.is_empty() {
@@ -266,12 +267,6 @@ impl<'a> SipUri<'a> {
                 check_escaped(v, is_header_char).map_err(|_| UriError::Headers)?;
             }
         }
-        let host_raw = match hostport.rfind(':') {
-            Some(i) if !hostport.ends_with(']') && port.is_some() => {
-                hostport.get(..i).unwrap_or(hostport)
-            }
-            _ => hostport,
-        };
         Ok(Self {
             raw,
             secure,
