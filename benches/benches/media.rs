@@ -19,9 +19,14 @@ use rtp_media::srtp::{SrtpContext, SrtpProfile};
 
 fn g711_packet(seq: u16) -> Vec<u8> {
     let mut b = vec![0u8; 12 + 160];
-    RtpHeader::new(PayloadType::PCMA, seq, u32::from(seq) * 160, Ssrc(0x1234_5678))
-        .build(&[0xd5; 160], 0, &mut b)
-        .unwrap();
+    RtpHeader::new(
+        PayloadType::PCMA,
+        seq,
+        u32::from(seq) * 160,
+        Ssrc(0x1234_5678),
+    )
+    .build(&[0xd5; 160], 0, &mut b)
+    .unwrap();
     b
 }
 
@@ -38,7 +43,12 @@ fn rtp(c: &mut Criterion) {
     group.bench_function("parse/rtp-rs", |b| {
         b.iter(|| {
             let p = rtp_rs::RtpReader::new(black_box(&pkt)).unwrap();
-            black_box((p.sequence_number(), p.timestamp(), p.ssrc(), p.payload().len()))
+            black_box((
+                p.sequence_number(),
+                p.timestamp(),
+                p.ssrc(),
+                p.payload().len(),
+            ))
         });
     });
     let mut out = [0u8; 256];
@@ -114,7 +124,14 @@ fn jitter(c: &mut Criterion) {
                 seq = seq.wrapping_add(1);
                 ts = ts.wrapping_add(160);
                 now += Duration::from_millis(20);
-                jb.insert(now, Ssrc(1), seq, ts, PayloadType::PCMA, black_box(&payload));
+                jb.insert(
+                    now,
+                    Ssrc(1),
+                    seq,
+                    ts,
+                    PayloadType::PCMA,
+                    black_box(&payload),
+                );
                 black_box(matches!(jb.pop(now), rtp_media::jitter::Playout::Audio(_)))
             });
         });
@@ -133,7 +150,11 @@ fn mixer(c: &mut Criterion) {
             m.add_party(PartyId(i), Role::Full).unwrap();
         }
         let frames: Vec<Vec<i16>> = (0..n)
-            .map(|i| (0..160).map(|k| ((k * 37 + i as usize * 101) % 4000) as i16 - 2000).collect())
+            .map(|i| {
+                (0..160)
+                    .map(|k| ((k * 37 + i as usize * 101) % 4000) as i16 - 2000)
+                    .collect()
+            })
             .collect();
         group.throughput(Throughput::Elements(u64::from(n)));
         group.bench_function(BenchmarkId::new("g711-rate", n), |b| {
