@@ -46,6 +46,41 @@
 //!              ─► mixer::Mixer::set_input … mix … output ─► encode ─► srtp protect ─► socket
 //! ```
 //!
+//! A minimal receive path, runnable as a doc test:
+//!
+//! ```
+//! use std::time::{Duration, Instant};
+//! use pbxkit_rtp_media::jitter::{JitterBuffer, JitterConfig, JitterMode, Playout};
+//! use pbxkit_rtp_media::rtp::{PayloadType, RtpHeader, RtpPacket, Ssrc};
+//! use pbxkit_rtp_media::srtp::{SrtpContext, SrtpProfile};
+//!
+//! // Sender side: build and protect one PCMA packet.
+//! let (key, salt) = ([7u8; 16], [9u8; 14]);
+//! let mut tx = SrtpContext::new(SrtpProfile::AesCm128HmacSha1_80, &key, &salt)?;
+//! let mut buf = [0u8; 256];
+//! let n = RtpHeader::new(PayloadType::PCMA, 1, 160, Ssrc(42)).build(&[0xd5; 160], 0, &mut buf)?;
+//! let n = tx.protect_rtp(&mut buf, n)?;
+//!
+//! // Receiver side: unprotect, parse, buffer, and pop at the frame clock.
+//! let mut rx = SrtpContext::new(SrtpProfile::AesCm128HmacSha1_80, &key, &salt)?;
+//! let len = rx.unprotect_rtp(&mut buf[..n])?;
+//! let p = RtpPacket::parse(&buf[..len])?;
+//! let now = Instant::now(); // the driver's clock; the crate never reads one
+//! let mut jb = JitterBuffer::new(JitterConfig {
+//!     mode: JitterMode::Fixed(Duration::from_millis(20)),
+//!     ..JitterConfig::default()
+//! });
+//! jb.insert(now, p.ssrc(), p.sequence(), p.timestamp(), p.payload_type(), p.payload());
+//! let mut decoded = 0;
+//! for tick in 0..5u32 {
+//!     if let Playout::Audio(frame) = jb.pop(now + Duration::from_millis(20) * tick) {
+//!         decoded += frame.payload.len(); // hand to the G.711 decoder
+//!     }
+//! }
+//! assert_eq!(decoded, 160);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Time
 //!
 //! Time is always an argument: `now: Instant` for monotonic time (arrival,

@@ -3,6 +3,10 @@
 //! timestamp continuity towards each leg when the other side changes source
 //! (re-INVITE, transfer). Packets are rewritten in place: no allocation.
 //!
+//! RTCP (recognised by the RFC 5761 rule) is forwarded unchanged: its SSRCs
+//! are not rewritten, so a peer may see the original SSRC in reports after a
+//! source change.
+//!
 //! Drive: for each datagram received on a leg's socket call
 //! [`RtpRelay::handle_datagram`]; when it returns a [`RelayTransmit`], send
 //! the (rewritten) buffer from the other leg's socket to `to`.
