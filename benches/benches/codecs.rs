@@ -10,9 +10,9 @@
 use std::hint::black_box;
 
 use audio_codec::{CodecType, create_decoder, create_encoder};
+use codecs::resample::Resampler;
+use codecs::{CodecKind, Transcoder, g711, transcoder};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use pbxkit_codecs::resample::Resampler;
-use pbxkit_codecs::{CodecKind, Transcoder, g711, transcoder};
 
 /// A deterministic speech-like signal: a 140 Hz harmonic series whose
 /// amplitude moves like syllables, plus a little noise.
@@ -56,7 +56,10 @@ fn frames(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("encode", "pbxkit"), |b| {
             b.iter(|| enc.encode(black_box(&pcm), &mut payload).unwrap());
         });
-        let len = transcoder::encoder(kind).unwrap().encode(&pcm, &mut payload).unwrap();
+        let len = transcoder::encoder(kind)
+            .unwrap()
+            .encode(&pcm, &mut payload)
+            .unwrap();
         let coded = payload[..len].to_vec();
         let mut dec = transcoder::decoder(kind).unwrap();
         group.bench_function(BenchmarkId::new("decode", "pbxkit"), |b| {
@@ -68,7 +71,9 @@ fn frames(c: &mut Criterion) {
                 group.bench_function(BenchmarkId::new("encode", "audio-codec"), |b| {
                     b.iter(|| enc.encode_into(black_box(&pcm), &mut payload).unwrap());
                 });
-                let len = create_encoder(peer).encode_into(&pcm, &mut payload).unwrap();
+                let len = create_encoder(peer)
+                    .encode_into(&pcm, &mut payload)
+                    .unwrap();
                 let coded = payload[..len].to_vec();
                 let mut dec = create_decoder(peer);
                 group.bench_function(BenchmarkId::new("decode", "audio-codec"), |b| {
@@ -118,7 +123,12 @@ fn g711_bulk(c: &mut Criterion) {
 }
 
 fn resampling(c: &mut Criterion) {
-    for (from, to) in [(8000u32, 16000u32), (8000, 48000), (48000, 8000), (16000, 8000)] {
+    for (from, to) in [
+        (8000u32, 16000u32),
+        (8000, 48000),
+        (48000, 8000),
+        (16000, 8000),
+    ] {
         let pcm = speech(from, from as usize / 50);
         let mut out = vec![0i16; 5760];
         let mut group = c.benchmark_group(format!("resample/{from}-{to}/20ms"));
@@ -137,11 +147,21 @@ fn resampling(c: &mut Criterion) {
 
 fn transcoding(c: &mut Criterion) {
     use CodecKind::{G722, Opus, Pcma, Pcmu};
-    for (from, to) in [(Pcmu, G722), (G722, Pcmu), (Pcmu, Opus), (Opus, Pcmu), (G722, Opus), (Pcma, Pcmu)] {
+    for (from, to) in [
+        (Pcmu, G722),
+        (G722, Pcmu),
+        (Pcmu, Opus),
+        (Opus, Pcmu),
+        (G722, Opus),
+        (Pcma, Pcmu),
+    ] {
         let rate = from.descriptor().sample_rate;
         let pcm = speech(rate, rate as usize / 50);
         let mut payload = vec![0u8; 4000];
-        let len = transcoder::encoder(from).unwrap().encode(&pcm, &mut payload).unwrap();
+        let len = transcoder::encoder(from)
+            .unwrap()
+            .encode(&pcm, &mut payload)
+            .unwrap();
         let input = payload[..len].to_vec();
         let mut t = Transcoder::new(from, to).unwrap();
         let mut group = c.benchmark_group("transcode/20ms");

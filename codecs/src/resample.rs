@@ -124,7 +124,9 @@ impl Resampler {
     /// How many samples the next call to [`process`](Self::process) writes
     /// for `input_len` input samples.
     pub fn output_len(&self, input_len: usize) -> usize {
-        (input_len * self.up).saturating_sub(self.pos).div_ceil(self.down)
+        (input_len * self.up)
+            .saturating_sub(self.pos)
+            .div_ceil(self.down)
     }
 
     /// Converts `input` and writes the result to `out`, returning the number
@@ -306,14 +308,20 @@ mod tests {
             let out = run(&mut Resampler::new(16000, 8000).unwrap(), &input);
             let attenuation = 20.0 * (rms(&input) / rms(&out[400..]).max(0.5)).log10();
             eprintln!("{freq} Hz at 16k->8k: attenuated {attenuation:.1} dB");
-            assert!(attenuation >= 50.0, "{freq} Hz attenuated by {attenuation:.1} dB");
+            assert!(
+                attenuation >= 50.0,
+                "{freq} Hz attenuated by {attenuation:.1} dB"
+            );
         }
         // And 20 kHz at 48 kHz going to 16 kHz (folds to 4 kHz if not filtered).
         let input = tone(48000, 20011.0, 16000.0, 48000);
         let out = run(&mut Resampler::new(48000, 16000).unwrap(), &input);
         let attenuation = 20.0 * (rms(&input) / rms(&out[800..]).max(0.5)).log10();
         eprintln!("20011 Hz at 48k->16k: attenuated {attenuation:.1} dB");
-        assert!(attenuation >= 50.0, "20 kHz attenuated by {attenuation:.1} dB");
+        assert!(
+            attenuation >= 50.0,
+            "20 kHz attenuated by {attenuation:.1} dB"
+        );
     }
 
     #[test]

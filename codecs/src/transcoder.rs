@@ -4,7 +4,8 @@
 //! different rates, and encodes the result: one input frame gives one output
 //! frame of the same duration. The frame must therefore suit both codecs
 //! (20 ms suits them all; G.729 needs multiples of 10 ms, Opus 10/20/40/60 ms).
-//! Buffers are allocated once, at construction.
+//! Buffers are allocated once, at construction. An encoder with DTX (G.729
+//! with VAD, Opus with DTX) may return an empty payload: send nothing then.
 
 use crate::g711::{PcmaDecoder, PcmaEncoder, PcmuDecoder, PcmuEncoder};
 use crate::g722::{G722Decoder, G722Encoder, G722Mode};

@@ -44,7 +44,7 @@ fn parse_inner(bytes: &[u8]) -> Result<Wav, WavError> {
             b"fmt " => sample_rate = Some(parse_fmt(body)?),
             b"data" => {
                 let sample_rate = sample_rate.ok_or(WavError::MissingFmt)?;
-                if size % 2 != 0 {
+                if !size.is_multiple_of(2) {
                     return Err(WavError::Truncated);
                 }
                 let samples = body

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use pbxkit_testkit::{le_words, read, shared_testdata};
+use testkit::{le_words, read, shared_testdata};
 
 fn transcode(input: &Path, output: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_transcode"))
@@ -25,7 +25,12 @@ fn scratch(name: &str) -> PathBuf {
 fn wav_bytes(rate: u32, samples: &[i16]) -> Vec<u8> {
     let data = (samples.len() * 2) as u32;
     let mut f = Vec::new();
-    for part in [&b"RIFF"[..], &(36 + data).to_le_bytes(), b"WAVEfmt ", &16u32.to_le_bytes()] {
+    for part in [
+        &b"RIFF"[..],
+        &(36 + data).to_le_bytes(),
+        b"WAVEfmt ",
+        &16u32.to_le_bytes(),
+    ] {
         f.extend_from_slice(part);
     }
     f.extend_from_slice(&[1, 0, 1, 0]);
@@ -34,7 +39,9 @@ fn wav_bytes(rate: u32, samples: &[i16]) -> Vec<u8> {
     f.extend_from_slice(&[2, 0, 16, 0]);
     f.extend_from_slice(b"data");
     f.extend_from_slice(&data.to_le_bytes());
-    samples.iter().for_each(|s| f.extend_from_slice(&s.to_le_bytes()));
+    samples
+        .iter()
+        .for_each(|s| f.extend_from_slice(&s.to_le_bytes()));
     f
 }
 
@@ -73,7 +80,10 @@ fn mv_43_wav_to_g711_matches_stl_sweep() {
         let got = std::fs::read(&output).unwrap();
         let want = low_bytes(&read(&dir.join(expected)));
         let same = count_equal(&got, &want);
-        eprintln!("wav -> .{ext}: {same}/{} octets equal {expected}", want.len());
+        eprintln!(
+            "wav -> .{ext}: {same}/{} octets equal {expected}",
+            want.len()
+        );
         assert_eq!((got.len(), same), (want.len(), want.len()));
     }
 }
@@ -83,14 +93,21 @@ fn mv_43_g711_to_wav_matches_stl_expansion() {
     let Some(dir) = shared_testdata("transcode g711", "codecs/g711") else {
         return;
     };
-    for (ext, coded, expected) in [("pcma", "sweep-r.a", "sweep-r.rea"), ("pcmu", "sweep-r.u", "sweep-r.reu")] {
+    for (ext, coded, expected) in [
+        ("pcma", "sweep-r.a", "sweep-r.rea"),
+        ("pcmu", "sweep-r.u", "sweep-r.reu"),
+    ] {
         let input = scratch(&format!("coded.{ext}"));
         std::fs::write(&input, low_bytes(&read(&dir.join(coded)))).unwrap();
         let output = scratch(&format!("expanded-{ext}.wav"));
         assert_ok(&transcode(&input, &output));
         let got = wav_samples(&std::fs::read(&output).unwrap());
         let want = le_words(&read(&dir.join(expected)));
-        assert_eq!(count_equal(&got, &want), want.len(), ".{ext} -> wav vs {expected}");
+        assert_eq!(
+            count_equal(&got, &want),
+            want.len(),
+            ".{ext} -> wav vs {expected}"
+        );
     }
 }
 
@@ -107,7 +124,10 @@ fn g722_both_ways_match_stl_vectors() {
     let got = std::fs::read(&coded).unwrap();
     let want = low_bytes(&read(&dir.join("codspw.cod")));
     let same = count_equal(&got, &want);
-    eprintln!("wav -> .g722: {same}/{} codewords equal codspw.cod", want.len());
+    eprintln!(
+        "wav -> .g722: {same}/{} codewords equal codspw.cod",
+        want.len()
+    );
     assert_eq!((got.len(), same), (want.len(), want.len()));
 
     let decoded = scratch("outsp.wav");
@@ -115,7 +135,10 @@ fn g722_both_ways_match_stl_vectors() {
     let got = wav_samples(&std::fs::read(&decoded).unwrap());
     let want = le_words(&read(&dir.join("outsp1.bin")));
     let same = count_equal(&got, &want);
-    eprintln!(".g722 -> wav: {same}/{} samples equal outsp1.bin", want.len());
+    eprintln!(
+        ".g722 -> wav: {same}/{} samples equal outsp1.bin",
+        want.len()
+    );
     assert_eq!((got.len(), same), (want.len(), want.len()));
 }
 
@@ -172,7 +195,9 @@ fn bad_input_is_a_clear_error_not_a_crash() {
     }
     let out = transcode(&truncated, &scratch("out.mp3"));
     assert_eq!(out.status.code(), Some(2));
-    let out = Command::new(env!("CARGO_BIN_EXE_transcode")).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_transcode"))
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("usage"));
 }

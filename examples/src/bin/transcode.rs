@@ -9,8 +9,8 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use pbxkit_codecs::resample::Resampler;
-use pbxkit_codecs::{CodecKind, Error, transcoder, wav};
+use codecs::resample::Resampler;
+use codecs::{CodecKind, Error, transcoder, wav};
 
 /// A file format, from its extension.
 #[derive(Clone, Copy, PartialEq, Eq)]
