@@ -1,9 +1,6 @@
 //! cargo-fuzz target for the licence-file parser and verifier.
 //!
-//! To register it, add to `fuzz/Cargo.toml`:
-//! `pbxkit-licensing = { path = "../licensing" }` under `[dependencies]`, and a `[[bin]]`
-//! `name = "licence_file"`, `path = "../licensing/fuzz/licence_file.rs"` (test/doc/bench
-//! false). Properties: neither `parse` nor `verify_bytes` panics, and anything that
+//! Properties: neither `parse` nor `verify_bytes` panics, and anything that
 //! verifies has exactly the canonical content of a file the trusted key signed — with a
 //! fixed key and EID, the only such content is the seed file's.
 #![no_main]
