@@ -70,7 +70,8 @@ impl Resampler {
         let unit = up * down;
         let delay = min_len.div_ceil(2).div_ceil(unit) * unit;
         let design_len = 2 * delay + 1;
-        let taps = design_len.div_ceil(up);
+        // Taps per branch, padded with zeros to whole SIMD-friendly chunks.
+        let taps = design_len.div_ceil(up).next_multiple_of(LANES);
         let mut proto = vec![0.0f64; taps * up];
         let i0_beta = bessel_i0(KAISER_BETA);
         for (n, h) in proto.iter_mut().enumerate().take(design_len) {
@@ -84,11 +85,12 @@ impl Resampler {
             let window = bessel_i0(KAISER_BETA * (1.0 - r * r).max(0.0).sqrt()) / i0_beta;
             *h = sinc * window * up as f64;
         }
-        // Branch p holds proto[p], proto[p + up], ... (for input x[i], x[i-1], ...).
+        // Branch p holds proto[p + k * up] for input x[i - k], stored oldest
+        // first so that it lines up with the input window.
         let mut coeffs = vec![0.0f32; taps * up];
         for p in 0..up {
             for k in 0..taps {
-                coeffs[p * taps + k] = proto[p + k * up] as f32;
+                coeffs[p * taps + (taps - 1 - k)] = proto[p + k * up] as f32;
             }
         }
         let mut buf = Vec::with_capacity(taps - 1 + MAX_FRAME);
@@ -147,13 +149,7 @@ impl Resampler {
             let phase = self.pos % self.up;
             let branch = &self.coeffs[phase * self.taps..(phase + 1) * self.taps];
             let window = &self.buf[newest + 1 - self.taps..=newest];
-            // branch[k] multiplies x[newest - k]: walk the window backwards.
-            let acc: f32 = branch
-                .iter()
-                .zip(window.iter().rev())
-                .map(|(h, x)| h * x)
-                .sum();
-            *slot = acc.round().clamp(-32768.0, 32767.0) as i16;
+            *slot = dot(branch, window).round().clamp(-32768.0, 32767.0) as i16;
             self.pos += self.down;
         }
         self.buf.drain(..input.len());
@@ -167,6 +163,21 @@ impl Resampler {
         self.buf.resize(self.taps - 1, 0.0);
         self.pos = 0;
     }
+}
+
+/// Accumulator lanes of the dot product (a multiple of the SIMD width).
+const LANES: usize = 8;
+
+/// Dot product of two equal-length slices whose length is a multiple of
+/// [`LANES`]; independent accumulators let the compiler vectorise it.
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0f32; LANES];
+    for (x, y) in a.chunks_exact(LANES).zip(b.chunks_exact(LANES)) {
+        for i in 0..LANES {
+            acc[i] += x[i] * y[i];
+        }
+    }
+    acc.iter().sum()
 }
 
 fn gcd(mut a: u32, mut b: u32) -> u32 {
