@@ -36,7 +36,11 @@ fn check_suite(what: &str, sub: &str) {
         assert_eq!(fields[1], want, "{file} ({expect}): {line}");
         assert!(!fields[2].is_empty(), "{line}");
     }
-    eprintln!("sipcheck {what}: {}/{} verdicts as expected", lines.len(), rows.len());
+    eprintln!(
+        "sipcheck {what}: {}/{} verdicts as expected",
+        lines.len(),
+        rows.len()
+    );
 }
 
 #[test]
