@@ -3,7 +3,7 @@
 //! [`parse`] accepts a RIFF/WAVE file whose format is integer PCM (tag 1, or
 //! `WAVE_FORMAT_EXTENSIBLE` with the PCM sub-format), 16 bits, one channel;
 //! unknown chunks (`LIST`, `fact`, ...) are skipped, honouring RIFF's pad byte
-//! after odd-sized chunks. Anything else is a typed [`WavError`]. [`write`]
+//! after odd-sized chunks. Anything else is a typed [`WavError`]. [`write()`]
 //! produces the canonical 44-byte-header form.
 
 use crate::Error;
