@@ -72,6 +72,7 @@
 //! [`ParseOptions::max_body_len`]). Nothing reachable from input panics.
 
 mod builder;
+mod cache;
 mod error;
 mod framing;
 pub mod header;

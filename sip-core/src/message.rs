@@ -60,13 +60,28 @@ pub(crate) enum Start {
 /// A SIP request or response, borrowing nothing: it owns a cheap clone of the receive buffer
 /// (`bytes::Bytes`) and an index of byte ranges into it. Typed headers are decoded on access
 /// and borrow from the message.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct Message {
     pub(crate) buf: Bytes,
     pub(crate) start: Start,
     pub(crate) headers: Vec<Entry>,
     pub(crate) body: Bytes,
+    /// What the strict validation decoded, so typed access need not decode it again.
+    /// Boxed: it is large and a message moves by value through the parse results.
+    pub(crate) cache: Option<Box<crate::cache::Cache>>,
 }
+
+impl PartialEq for Message {
+    fn eq(&self, other: &Self) -> bool {
+        // The cache is derived from the rest and not part of the message.
+        self.buf == other.buf
+            && self.start == other.start
+            && self.headers == other.headers
+            && self.body == other.body
+    }
+}
+
+impl Eq for Message {}
 
 /// One raw header field as it appears in the message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +106,11 @@ impl Message {
             .get(span.range())
             .and_then(|b| std::str::from_utf8(b).ok())
             .unwrap_or("")
+    }
+
+    /// The trimmed value of header line `i`.
+    pub(crate) fn line_value(&self, i: usize) -> Option<&str> {
+        self.headers.get(i).map(|e| self.text(e.value))
     }
 
     /// Whether this is a request.
@@ -189,6 +209,9 @@ impl Message {
     pub fn header<'a, H: Header<'a>>(&'a self) -> Result<H, HeaderError> {
         let err = |kind| HeaderError::new(H::NAME, kind);
         if H::LIST {
+            if let Some(h) = H::cached(self) {
+                return Ok(h);
+            }
             return self
                 .header_all::<H>()
                 .next()
@@ -198,6 +221,9 @@ impl Message {
         let first = lines.next().ok_or(err(HeaderErrorKind::Missing))?;
         if lines.next().is_some() {
             return Err(err(HeaderErrorKind::Multiple));
+        }
+        if let Some(h) = H::cached(self) {
+            return Ok(h);
         }
         H::decode(first).map_err(|e| err(HeaderErrorKind::Invalid(e)))
     }

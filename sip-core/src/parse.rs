@@ -6,7 +6,8 @@ use memchr::memchr;
 use crate::error::{HeaderError, HeaderErrorKind, ParseError, ParseErrorKind, ValueError};
 use crate::header::{
     Accept, Allow, CSeq, CallId, Contact, ContentLength, ContentType, Date, Header, MaxForwards,
-    NameAddr, ProxyRequire, Require, Supported, Via, Violation, split_list,
+    NameAddr, NameAddrSpans, ProxyRequire, Require, Supported, Via, ViaSpans, Violation,
+    split_list,
 };
 use crate::message::{Entry, Message, Span, Start};
 use crate::method::Method;
@@ -382,18 +383,41 @@ impl ParseOptions {
         let head_end = msg.buf.len() - msg.body.len();
         let head = std::str::from_utf8(msg.buf.get(..head_end).unwrap_or(&[]))
             .map_err(|_| ParseErrorKind::NonUtf8)?;
-        for e in &msg.headers {
+        let mut cache = crate::cache::Cache::default();
+        for (i, e) in msg.headers.iter().enumerate() {
             let Some(name) = e.known else { continue };
             let value = head.get(e.value.range()).ok_or(ParseErrorKind::NonUtf8)?;
+            let line = u32::try_from(i).unwrap_or(u32::MAX);
             let result = match name {
-                HeaderName::Via => check_all::<Via<'_>>(value),
-                HeaderName::From | HeaderName::To => self.check_addr(value, false, false),
+                HeaderName::Via => check_via(value).map(|first| {
+                    if cache.via.is_none() {
+                        cache.via = first.map(|v| (line, v));
+                    }
+                }),
+                HeaderName::From | HeaderName::To => {
+                    self.check_addr(value, false, false).map(|first| {
+                        let slot = if name == HeaderName::From {
+                            &mut cache.from
+                        } else {
+                            &mut cache.to
+                        };
+                        if slot.is_none() {
+                            *slot = first.flatten().map(|a| (line, a));
+                        }
+                    })
+                }
                 HeaderName::CallId => check_all::<CallId<'_>>(value),
                 HeaderName::CSeq => check_all::<CSeq<'_>>(value),
-                HeaderName::Contact => self.check_addr(value, true, true),
+                HeaderName::Contact => self.check_addr(value, true, true).map(|first| {
+                    if cache.contact.is_none() {
+                        cache.contact = first.map(|c| (line, c));
+                    }
+                }),
                 HeaderName::MaxForwards => check_all::<MaxForwards>(value),
                 HeaderName::ContentType => check_all::<ContentType<'_>>(value),
-                HeaderName::Route | HeaderName::RecordRoute => self.check_addr(value, true, false),
+                HeaderName::Route | HeaderName::RecordRoute => {
+                    self.check_addr(value, true, false).map(|_| ())
+                }
                 HeaderName::Require => check_all::<Require<'_>>(value),
                 HeaderName::ProxyRequire => check_all::<ProxyRequire<'_>>(value),
                 HeaderName::Supported => check_all::<Supported<'_>>(value),
@@ -406,6 +430,7 @@ impl ParseOptions {
                 ParseErrorKind::Header(HeaderError::new(name, HeaderErrorKind::Invalid(e)))
             })?;
         }
+        msg.cache = Some(Box::new(cache));
         if let Some(method) = msg.method() {
             let mut cseqs = msg.values(HeaderName::CSeq);
             if let (Some(one), None) = (cseqs.next(), cseqs.next())
@@ -422,16 +447,36 @@ impl ParseOptions {
 
 impl ParseOptions {
     /// Validates name-addr headers, refusing repaired deviations unless a toggle allows them.
-    fn check_addr(&self, value: &str, list: bool, contact: bool) -> Result<(), ValueError> {
+    /// Returns what the first element decoded to, as ranges of `value` (`Some(None)` for a
+    /// Contact `*`; `None` when it cannot be kept).
+    fn check_addr(
+        &self,
+        value: &str,
+        list: bool,
+        contact: bool,
+    ) -> Result<Option<Option<NameAddrSpans>>, ValueError> {
+        let mut first = None;
+        let mut index = 0usize;
         let mut one = |item: &str| -> Result<(), ValueError> {
             if item.is_empty() {
                 return Err(ValueError::EmptyElement);
             }
             let mut violation = None;
+            let keep = index == 0;
+            index += 1;
             if contact {
-                Contact::decode_checked(item, &mut violation)?;
+                let c = Contact::decode_checked(item, &mut violation)?;
+                if keep {
+                    first = match c.addr() {
+                        None => Some(None),
+                        Some(a) => NameAddrSpans::capture(value, a).map(Some),
+                    };
+                }
             } else {
-                NameAddr::parse_checked(item, &mut violation)?;
+                let a = NameAddr::parse_checked(item, &mut violation)?;
+                if keep {
+                    first = NameAddrSpans::capture(value, &a).map(Some);
+                }
             }
             match violation {
                 Some(Violation::UnquotedDisplayName) if self.allow_unquoted_display_name => Ok(()),
@@ -444,13 +489,33 @@ impl ParseOptions {
             }
         };
         if !list {
-            return one(value);
+            one(value)?;
+            return Ok(first);
         }
         if trim_lws(value).is_empty() {
             return Err(ValueError::Empty);
         }
-        split_list(value).try_for_each(&mut one)
+        split_list(value).try_for_each(&mut one)?;
+        Ok(first)
     }
+}
+
+/// [`check_all`] for Via, returning the first element as ranges of `value`.
+fn check_via(value: &str) -> Result<Option<ViaSpans>, ValueError> {
+    if trim_lws(value).is_empty() {
+        return Err(ValueError::Empty);
+    }
+    let mut first = None;
+    for (i, item) in split_list(value).enumerate() {
+        if item.is_empty() {
+            return Err(ValueError::EmptyElement);
+        }
+        let v = Via::decode(item)?;
+        if i == 0 {
+            first = ViaSpans::capture(value, &v);
+        }
+    }
+    Ok(first)
 }
 
 /// Length of the first line, without its line ending.
@@ -508,6 +573,7 @@ pub(crate) fn build(buf: Bytes, head: Head, body_len: usize) -> Message {
         start: head.start,
         headers: head.headers,
         body,
+        cache: None,
     }
 }
 

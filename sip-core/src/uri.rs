@@ -7,7 +7,9 @@ use std::borrow::Cow;
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+use crate::cache::{HostSpan, get, get_opt, opt_span, span_in};
 use crate::error::UriError;
+use crate::message::Span;
 use crate::text::{
     check_escaped, find_byte, hex_value, is_reserved, is_unreserved, split_byte, unescape,
 };
@@ -380,6 +382,52 @@ impl<'a> SipUri<'a> {
                         && eq_ci_bytes(&unescape(v), &unescape(v2))
                 })
             })
+    }
+}
+
+/// A parsed [`SipUri`] as ranges of the text it was parsed from (see `crate::cache`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SipSpans {
+    raw: Span,
+    secure: bool,
+    user: Option<Span>,
+    password: Option<Span>,
+    host: HostSpan,
+    host_raw: Span,
+    port: Option<u16>,
+    params: Span,
+    headers: Option<Span>,
+}
+
+impl SipSpans {
+    pub(crate) fn capture(base: &str, u: &SipUri<'_>) -> Option<Self> {
+        Some(Self {
+            raw: span_in(base, u.raw)?,
+            secure: u.secure,
+            user: opt_span(base, u.user)?,
+            password: opt_span(base, u.password)?,
+            host: HostSpan::capture(base, u.host)?,
+            host_raw: span_in(base, u.host_raw)?,
+            port: u.port,
+            params: span_in(base, u.params.raw)?,
+            headers: opt_span(base, u.headers)?,
+        })
+    }
+
+    pub(crate) fn rebuild(self, base: &str) -> Option<SipUri<'_>> {
+        Some(SipUri {
+            raw: get(base, self.raw)?,
+            secure: self.secure,
+            user: get_opt(base, self.user)?,
+            password: get_opt(base, self.password)?,
+            host: self.host.rebuild(base)?,
+            host_raw: get(base, self.host_raw)?,
+            port: self.port,
+            params: Params {
+                raw: get(base, self.params)?,
+            },
+            headers: get_opt(base, self.headers)?,
+        })
     }
 }
 

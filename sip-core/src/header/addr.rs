@@ -6,9 +6,12 @@ use std::borrow::Cow;
 use std::ops::Deref;
 
 use super::{Header, HeaderParams};
+use crate::cache::{get, get_opt, opt_span, span_in};
 use crate::error::{Expected, ValueError};
+use crate::message::{Message, Span};
 use crate::name::HeaderName;
 use crate::text::{Scanner, find_byte, is_lws, is_token, parse_u32, trim_lws, unquote};
+use crate::uri::SipSpans;
 use crate::uri::Uri;
 
 /// `[display-name] <URI> *(;param)` or `addr-spec *(;param)`.
@@ -173,6 +176,38 @@ impl<'a> NameAddr<'a> {
     }
 }
 
+/// A decoded [`NameAddr`] (SIP URI only) as ranges of its value (see `crate::cache`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct NameAddrSpans {
+    display: Option<Span>,
+    uri: SipSpans,
+    bracketed: bool,
+    params: Span,
+}
+
+impl NameAddrSpans {
+    pub(crate) fn capture(base: &str, a: &NameAddr<'_>) -> Option<Self> {
+        let Uri::Sip(uri) = &a.uri else { return None };
+        Some(Self {
+            display: opt_span(base, a.display)?,
+            uri: SipSpans::capture(base, uri)?,
+            bracketed: a.bracketed,
+            params: span_in(base, a.params.raw)?,
+        })
+    }
+
+    pub(crate) fn rebuild(self, base: &str) -> Option<NameAddr<'_>> {
+        Some(NameAddr {
+            display: get_opt(base, self.display)?,
+            uri: Uri::Sip(self.uri.rebuild(base)?),
+            bracketed: self.bracketed,
+            params: HeaderParams {
+                raw: get(base, self.params)?,
+            },
+        })
+    }
+}
+
 macro_rules! addr_header {
     ($(#[$doc:meta])* $ty:ident, $name:ident, $list:expr) => {
         $(#[$doc])*
@@ -192,8 +227,23 @@ macro_rules! addr_header {
             fn decode(value: &'a str) -> Result<Self, ValueError> {
                 NameAddr::parse(value).map($ty)
             }
+            fn cached(msg: &'a Message) -> Option<Self> {
+                addr_header!(@cached msg, $name).map($ty)
+            }
         }
     };
+    (@cached $msg:ident, From) => {{
+        let (line, spans) = $msg.cache.as_ref()?.from.as_ref()?;
+        spans.rebuild($msg.line_value(*line as usize)?)
+    }};
+    (@cached $msg:ident, To) => {{
+        let (line, spans) = $msg.cache.as_ref()?.to.as_ref()?;
+        spans.rebuild($msg.line_value(*line as usize)?)
+    }};
+    (@cached $msg:ident, $other:ident) => {{
+        let _ = $msg;
+        None
+    }};
 }
 
 addr_header!(
@@ -314,6 +364,15 @@ impl<'a> Header<'a> for Contact<'a> {
 
     fn decode(value: &'a str) -> Result<Self, ValueError> {
         Self::decode_checked(value, &mut None)
+    }
+
+    fn cached(msg: &'a Message) -> Option<Self> {
+        let (line, spans) = msg.cache.as_ref()?.contact.as_ref()?;
+        let value = msg.line_value(*line as usize)?;
+        Some(Self(match spans {
+            None => ContactValue::Star,
+            Some(s) => ContactValue::Addr(s.rebuild(value)?),
+        }))
     }
 }
 

@@ -11,11 +11,11 @@ mod auth;
 mod basic;
 mod via;
 
-pub(crate) use addr::Violation;
 pub use addr::{
     Contact, ContactValue, Diversion, From, NameAddr, PAssertedIdentity, RecordRoute, ReferTo,
     ReferredBy, Route, To,
 };
+pub(crate) use addr::{NameAddrSpans, Violation};
 pub use auth::{
     AuthParams, Authorization, Challenge, Credentials, ProxyAuthenticate, ProxyAuthorization,
     WwwAuthenticate,
@@ -26,6 +26,7 @@ pub use basic::{
     Require, RetryAfter, Server, SessionExpires, SubscriptionState, Supported, Unsupported,
     UserAgent,
 };
+pub(crate) use via::ViaSpans;
 pub use via::{BRANCH_COOKIE, Transport, Via};
 
 use crate::error::{Expected, ValueError};
@@ -44,6 +45,14 @@ pub trait Header<'a>: Sized {
 
     /// Decodes one value (one element of a list header), LWS already trimmed.
     fn decode(value: &'a str) -> Result<Self, ValueError>;
+
+    /// The value the strict parser already decoded, if it kept it: the single line, or the
+    /// first element of the first line of a list header. Only an accelerator; `None` makes
+    /// [`Message::header`](crate::Message::header) decode.
+    #[doc(hidden)]
+    fn cached(_msg: &'a crate::Message) -> Option<Self> {
+        None
+    }
 }
 
 /// Splits a list header value on top-level commas (outside quotes and `<>`), trimming LWS.

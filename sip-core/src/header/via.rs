@@ -3,7 +3,9 @@
 use std::fmt;
 
 use super::{Header, HeaderParams};
+use crate::cache::{HostSpan, get, span_in};
 use crate::error::{Expected, UriError, ValueError};
+use crate::message::{Message, Span};
 use crate::name::HeaderName;
 use crate::text::{Scanner, is_lws, is_token, parse_u32};
 use crate::uri::{Host, parse_port};
@@ -163,9 +165,62 @@ fn parse_received(v: &str) -> Result<Host<'_>, UriError> {
     }
 }
 
+/// A decoded [`Via`] as ranges of its line's value (see `crate::cache`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ViaSpans {
+    transport: Transport<'static>,
+    other: Option<Span>,
+    host: HostSpan,
+    host_raw: Span,
+    port: Option<u16>,
+    params: Span,
+}
+
+impl ViaSpans {
+    pub(crate) fn capture(base: &str, v: &Via<'_>) -> Option<Self> {
+        let (transport, other) = match v.transport {
+            Transport::Other(s) => (Transport::Udp, Some(span_in(base, s)?)),
+            Transport::Udp => (Transport::Udp, None),
+            Transport::Tcp => (Transport::Tcp, None),
+            Transport::Tls => (Transport::Tls, None),
+            Transport::Sctp => (Transport::Sctp, None),
+            Transport::Ws => (Transport::Ws, None),
+            Transport::Wss => (Transport::Wss, None),
+        };
+        Some(Self {
+            transport,
+            other,
+            host: HostSpan::capture(base, v.host)?,
+            host_raw: span_in(base, v.host_raw)?,
+            port: v.port,
+            params: span_in(base, v.params.raw)?,
+        })
+    }
+
+    pub(crate) fn rebuild(self, base: &str) -> Option<Via<'_>> {
+        Some(Via {
+            transport: match self.other {
+                Some(s) => Transport::Other(get(base, s)?),
+                None => self.transport,
+            },
+            host: self.host.rebuild(base)?,
+            host_raw: get(base, self.host_raw)?,
+            port: self.port,
+            params: HeaderParams {
+                raw: get(base, self.params)?,
+            },
+        })
+    }
+}
+
 impl<'a> Header<'a> for Via<'a> {
     const NAME: HeaderName = HeaderName::Via;
     const LIST: bool = true;
+
+    fn cached(msg: &'a Message) -> Option<Self> {
+        let (line, spans) = msg.cache.as_ref()?.via.as_ref()?;
+        spans.rebuild(msg.line_value(*line as usize)?)
+    }
 
     fn decode(value: &'a str) -> Result<Self, ValueError> {
         let mut sc = Scanner::new(value);
