@@ -1,7 +1,7 @@
 //! The head parser, datagram framing and the strict validation pass.
 
 use bytes::Bytes;
-use memchr::memchr;
+use memchr::{memchr, memchr2};
 
 use crate::error::{HeaderError, HeaderErrorKind, ParseError, ParseErrorKind, ValueError};
 use crate::header::{
@@ -243,6 +243,14 @@ impl ParseOptions {
     /// Finds the line starting at `pos`: (end of content, start of next line).
     fn line(&self, buf: &[u8], pos: usize) -> Result<(usize, usize), ParseError> {
         let rest = buf.get(pos..).unwrap_or(&[]);
+        // Fast path: the first CR or LF is a CR LF pair (the slow path gives the same answer
+        // then, and decides every other case).
+        if let Some(i) = memchr2(b'\r', b'\n', rest)
+            && rest.get(i) == Some(&b'\r')
+            && rest.get(i + 1) == Some(&b'\n')
+        {
+            return Ok((pos + i, pos + i + 2));
+        }
         let Some(nl) = memchr(b'\n', rest) else {
             return Err(ParseErrorKind::Truncated.into());
         };
