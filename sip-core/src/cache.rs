@@ -71,6 +71,8 @@ pub(crate) struct Cache {
     pub(crate) from: Option<(u32, crate::header::NameAddrSpans)>,
     pub(crate) to: Option<(u32, crate::header::NameAddrSpans)>,
     pub(crate) contact: Option<(u32, Option<crate::header::NameAddrSpans>)>,
+    /// CSeq number and method (extension methods are not kept).
+    pub(crate) cseq: Option<(u32, crate::Method<'static>)>,
 }
 
 #[cfg(test)]
@@ -109,6 +111,11 @@ mod tests {
                     Contact::decode(first(crate::HeaderName::Contact)).unwrap()
                 );
             }
+            assert_eq!(
+                m.header::<crate::header::CSeq<'_>>().unwrap(),
+                crate::header::CSeq::decode(m.values(crate::HeaderName::CSeq).next().unwrap())
+                    .unwrap()
+            );
             let all: Vec<_> = m.header_all::<Via<'_>>().map(Result::unwrap).collect();
             assert_eq!(all.first(), Some(&m.header::<Via<'_>>().unwrap()));
         }

@@ -87,6 +87,27 @@ impl<'a> Method<'a> {
         }
     }
 
+    /// The method without its borrow, unless it is an extension method.
+    pub(crate) const fn known(self) -> Option<Method<'static>> {
+        Some(match self {
+            Self::Invite => Method::Invite,
+            Self::Ack => Method::Ack,
+            Self::Bye => Method::Bye,
+            Self::Cancel => Method::Cancel,
+            Self::Register => Method::Register,
+            Self::Options => Method::Options,
+            Self::Info => Method::Info,
+            Self::Update => Method::Update,
+            Self::Prack => Method::Prack,
+            Self::Subscribe => Method::Subscribe,
+            Self::Notify => Method::Notify,
+            Self::Refer => Method::Refer,
+            Self::Message => Method::Message,
+            Self::Publish => Method::Publish,
+            Self::Other(_) => return None,
+        })
+    }
+
     /// Whether this is one of the methods the crate names (not an extension).
     pub const fn is_known(&self) -> bool {
         !matches!(self, Self::Other(_))

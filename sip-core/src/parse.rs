@@ -392,6 +392,8 @@ impl ParseOptions {
         let head = std::str::from_utf8(msg.buf.get(..head_end).unwrap_or(&[]))
             .map_err(|_| ParseErrorKind::NonUtf8)?;
         let mut cache = crate::cache::Cache::default();
+        let mut cseq_lines = 0usize;
+        let mut first_cseq: Option<CSeq<'_>> = None;
         for (i, e) in msg.headers.iter().enumerate() {
             let Some(name) = e.known else { continue };
             let value = head.get(e.value.range()).ok_or(ParseErrorKind::NonUtf8)?;
@@ -415,7 +417,13 @@ impl ParseOptions {
                     })
                 }
                 HeaderName::CallId => check_all::<CallId<'_>>(value),
-                HeaderName::CSeq => check_all::<CSeq<'_>>(value),
+                HeaderName::CSeq => CSeq::decode(value).map(|c| {
+                    cseq_lines += 1;
+                    if first_cseq.is_none() {
+                        first_cseq = Some(c);
+                        cache.cseq = c.method.known().map(|m| (c.seq, m));
+                    }
+                }),
                 HeaderName::Contact => self.check_addr(value, true, true).map(|first| {
                     if cache.contact.is_none() {
                         cache.contact = first.map(|c| (line, c));
@@ -439,15 +447,13 @@ impl ParseOptions {
             })?;
         }
         msg.cache = Some(Box::new(cache));
-        if let Some(method) = msg.method() {
-            let mut cseqs = msg.values(HeaderName::CSeq);
-            if let (Some(one), None) = (cseqs.next(), cseqs.next())
-                && let Ok(c) = CSeq::decode(one)
-                && c.method != method
-                && !matches!(method, Method::Other(m) if m == c.method.as_str())
-            {
-                return Err(ParseErrorKind::CSeqMethodMismatch);
-            }
+        if let Some(method) = msg.method()
+            && cseq_lines == 1
+            && let Some(c) = first_cseq
+            && c.method != method
+            && !matches!(method, Method::Other(m) if m == c.method.as_str())
+        {
+            return Err(ParseErrorKind::CSeqMethodMismatch);
         }
         Ok(())
     }

@@ -52,6 +52,11 @@ impl<'a> Header<'a> for CSeq<'a> {
         let method = Method::parse(sc.rest())?;
         Ok(Self { seq, method })
     }
+
+    fn cached(msg: &'a crate::Message) -> Option<Self> {
+        let (seq, method) = msg.cache.as_ref()?.cseq?;
+        Some(Self { seq, method })
+    }
 }
 
 macro_rules! number_header {
