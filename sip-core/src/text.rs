@@ -4,16 +4,47 @@
 
 use crate::error::{Expected, ValueError};
 
+/// A 256-entry lookup table of a byte class (one load instead of a chain of range tests).
+macro_rules! class_table {
+    ($class:ident) => {{
+        let mut t = [false; 256];
+        let mut i = 0;
+        while i < 256 {
+            t[i] = $class(i as u8);
+            i += 1;
+        }
+        t
+    }};
+}
+pub(crate) use class_table;
+
+const TOKEN: [bool; 256] = class_table!(token_class);
+const WORD: [bool; 256] = class_table!(word_class);
+const UNRESERVED: [bool; 256] = class_table!(unreserved_class);
+
 /// RFC 3261 §25.1 `token` characters.
 pub(crate) const fn is_token(b: u8) -> bool {
+    TOKEN[b as usize]
+}
+
+/// RFC 3261 §25.1 `word` characters (Call-ID).
+pub(crate) const fn is_word(b: u8) -> bool {
+    WORD[b as usize]
+}
+
+/// RFC 3986 / RFC 3261 `unreserved`.
+pub(crate) const fn is_unreserved(b: u8) -> bool {
+    UNRESERVED[b as usize]
+}
+
+const fn token_class(b: u8) -> bool {
     matches!(b,
         b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9'
         | b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~')
 }
 
-/// RFC 3261 §25.1 `word` characters (Call-ID).
-pub(crate) const fn is_word(b: u8) -> bool {
-    is_token(b)
+const fn word_class(b: u8) -> bool {
+    token_class(b)
         || matches!(
             b,
             b'(' | b')'
@@ -37,8 +68,7 @@ pub(crate) const fn is_lws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
 
-/// RFC 3986 / RFC 3261 `unreserved`.
-pub(crate) const fn is_unreserved(b: u8) -> bool {
+const fn unreserved_class(b: u8) -> bool {
     matches!(b,
         b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9'
         | b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')')

@@ -11,7 +11,8 @@ use crate::cache::{HostSpan, get, get_opt, opt_span, span_in};
 use crate::error::UriError;
 use crate::message::Span;
 use crate::text::{
-    check_escaped, find_byte, hex_value, is_reserved, is_unreserved, split_byte, unescape,
+    check_escaped, class_table, find_byte, hex_value, is_reserved, is_unreserved, split_byte,
+    unescape,
 };
 
 /// A parsed URI borrowing from the message.
@@ -182,23 +183,53 @@ pub(crate) fn parse_port(p: &str) -> Result<u16, UriError> {
     p.parse().map_err(|_| UriError::Port)
 }
 
+const USER_CHAR: [bool; 256] = class_table!(user_char_class);
+
 const fn is_user_char(b: u8) -> bool {
+    USER_CHAR[b as usize]
+}
+
+const fn user_char_class(b: u8) -> bool {
     is_unreserved(b) || matches!(b, b'&' | b'=' | b'+' | b'$' | b',' | b';' | b'?' | b'/')
 }
 
+const PASSWORD_CHAR: [bool; 256] = class_table!(password_char_class);
+
 const fn is_password_char(b: u8) -> bool {
+    PASSWORD_CHAR[b as usize]
+}
+
+const fn password_char_class(b: u8) -> bool {
     is_unreserved(b) || matches!(b, b'&' | b'=' | b'+' | b'$' | b',')
 }
 
+const PARAM_CHAR: [bool; 256] = class_table!(param_char_class);
+
 const fn is_param_char(b: u8) -> bool {
+    PARAM_CHAR[b as usize]
+}
+
+const fn param_char_class(b: u8) -> bool {
     is_unreserved(b) || matches!(b, b'[' | b']' | b'/' | b':' | b'&' | b'+' | b'$')
 }
 
+const HEADER_CHAR: [bool; 256] = class_table!(header_char_class);
+
 const fn is_header_char(b: u8) -> bool {
+    HEADER_CHAR[b as usize]
+}
+
+const fn header_char_class(b: u8) -> bool {
     is_unreserved(b) || matches!(b, b'[' | b']' | b'/' | b'?' | b':' | b'+' | b'$')
 }
 
+const URIC: [bool; 256] = class_table!(uric_class);
+
 const fn is_uric(b: u8) -> bool {
+    URIC[b as usize]
+}
+
+const fn uric_class(b: u8) -> bool {
     is_unreserved(b) || is_reserved(b) || matches!(b, b'[' | b']' | b'#')
 }
 
