@@ -78,9 +78,11 @@ impl<'a> NameAddr<'a> {
         } else if let Some(lt) = find_byte(value, b'<') {
             // display-name = *(token LWS): every word before `<` must be a token.
             let words = trim_lws(value.get(..lt).unwrap_or(""));
-            if words
-                .split(|c: char| c.is_ascii() && is_lws(c as u8))
-                .any(|w| !w.is_empty() && !w.bytes().all(is_token))
+            // Fast path: only token and LWS bytes means every word is a token.
+            if !words.bytes().all(|b| is_token(b) || is_lws(b))
+                && words
+                    .split(|c: char| c.is_ascii() && is_lws(c as u8))
+                    .any(|w| !w.is_empty() && !w.bytes().all(is_token))
             {
                 if words.bytes().any(|b| b == b'"' || (b < 0x20 && b != b'\t')) {
                     return Err(ValueError::Expected(Expected::Token));

@@ -61,6 +61,13 @@ pub(crate) fn split_list(value: &str) -> ListItems<'_> {
     ListItems { rest: Some(value) }
 }
 
+const fn list_special_class(b: u8) -> bool {
+    matches!(b, b'\\' | b'"' | b'<' | b'>' | b',')
+}
+
+/// The bytes [`ListItems`] acts on.
+const LIST_SPECIAL: [bool; 256] = crate::text::class_table!(list_special_class);
+
 /// Iterator of [`split_list`].
 #[derive(Debug, Clone)]
 pub(crate) struct ListItems<'a> {
@@ -77,7 +84,12 @@ impl<'a> Iterator for ListItems<'a> {
         let mut in_quote = false;
         let mut in_angle = false;
         while i < b.len() {
-            match b[i] {
+            // Skip the bytes no state cares about in a tight loop.
+            while b.get(i).is_some_and(|&c| !LIST_SPECIAL[c as usize]) {
+                i += 1;
+            }
+            let Some(&c) = b.get(i) else { break };
+            match c {
                 b'\\' if in_quote => i += 1,
                 b'"' => in_quote = !in_quote,
                 b'<' if !in_quote => in_angle = true,
