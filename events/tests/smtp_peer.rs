@@ -142,11 +142,8 @@ fn ev30_event_email_arrives_at_smtp_sink() {
 
 #[test]
 fn ev31_unreachable_smtp_server_maps_to_tab24() {
-    // Nothing listens on this port: the adapter reports a connect failure -> cause 03.
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("port");
+    // Port 1 (tcpmux) is outside the ephemeral range, so the kernel cannot self-connect to it the
+    // way it can to a just-released ephemeral port; nothing listens there on a test machine.
     let from = Mailbox::new("pbx@example.org").expect("valid");
     let to = vec![Mailbox::new("ops@example.org").expect("valid")];
     let mut client = SmtpClient::new(
@@ -158,9 +155,11 @@ fn ev31_unreachable_smtp_server_maps_to_tab24() {
             message: String::new(),
         },
     );
-    if TcpStream::connect(("127.0.0.1", port)).is_err() {
-        client.connect_failed(false);
+    match TcpStream::connect(("127.0.0.1", 1)) {
+        Err(_) => client.connect_failed(false),
+        Ok(_) => panic!("something listens on 127.0.0.1:1; this test needs that port closed"),
     }
+    assert_eq!(pbxkit_events::EmailCause::CannotConnect as u8, 3);
     assert!(matches!(
         client.status(),
         SmtpStatus::Failed {
