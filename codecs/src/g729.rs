@@ -10,7 +10,7 @@
 //! intermediate of the LSP root search differently, which every few seconds
 //! of speech moves an LSP by one LSB and from there lets the two bitstreams
 //! drift apart (equally good, and valid for any decoder). The test and
-//! `docs/decisions-codecs-opus-g729.md` give the exact expression and
+//! `docs/decisions.md` give the exact expression and
 //! frames.
 //!
 //! # Frames and payloads

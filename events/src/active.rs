@@ -68,7 +68,7 @@ impl SystemStatus {
 
 /// The set of active event messages (EV-5, EV-6, MV2-4), apart from the event log.
 ///
-/// Membership (EV-6 proposal, see `docs/decisions-events.md`): a message enters if it is
+/// Membership (EV-6 proposal, see `docs/decisions.md`): a message enters if it is
 /// negative, or status-less with severity important or critical. A negative is keyed by its
 /// kind, node and *instance* fields (the fields it shares with its counterpart, e.g. the card
 /// and port); a repeat of the same instance refreshes the entry. A positive clears the active

@@ -8,7 +8,7 @@ use crate::kind::{EventKind, Severity};
 use crate::time::Timestamp;
 
 /// Number of event tables: 7, as the manual says twice (EV-12, EV-46; decision recorded in
-/// `docs/decisions-events.md`: system-phone destination 2 defaults to table 1).
+/// `docs/decisions.md`: system-phone destination 2 defaults to table 1).
 pub const TABLE_COUNT: usize = 7;
 
 /// Fewest occurrences an advanced filter accepts (EV-13).

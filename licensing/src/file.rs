@@ -101,7 +101,7 @@ impl Release {
 
     /// Whether a Software Release licence for `self` unlocks running `release`.
     ///
-    /// Decision (docs/decisions-licensing.md, L3): a licence for release R covers R and
+    /// Decision (docs/decisions.md, L3): a licence for release R covers R and
     /// every earlier release of the same major version.
     pub fn covers(self, release: Self) -> bool {
         self.major == release.major && self.minor >= release.minor

@@ -98,7 +98,7 @@
 //! Nothing read from a file or the network panics.
 //!
 //! Decisions on the seed's ambiguities (A4, A5, A7…) are recorded in
-//! `docs/decisions-licensing.md`.
+//! `docs/decisions.md`.
 
 mod admission;
 pub mod ain;
