@@ -45,7 +45,7 @@ fn python() -> Option<&'static str> {
 #[test]
 fn json_lines_parse_in_python() {
     let Some(py) = python() else {
-        eprintln!("SKIP python3: not installed");
+        testkit::peer_available(false, "python3");
         return;
     };
     let events = sample();
@@ -154,8 +154,7 @@ fn pcap(payloads: &[Vec<u8>], port: u16) -> Vec<u8> {
 
 #[test]
 fn syslog_decodes_in_tshark() {
-    if !testkit::have_program("tshark") {
-        eprintln!("SKIP tshark: not installed");
+    if !testkit::peer("tshark") {
         return;
     }
     let events = sample();

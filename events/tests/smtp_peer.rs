@@ -68,7 +68,7 @@ fn run(client: &mut SmtpClient, stream: &mut TcpStream) {
 #[test]
 fn ev30_event_email_arrives_at_smtp_sink() {
     let Some(py) = python_with_aiosmtpd() else {
-        eprintln!("SKIP aiosmtpd: python3-aiosmtpd not installed");
+        testkit::peer_available(false, "python3-aiosmtpd");
         return;
     };
     let dir = std::env::temp_dir().join(format!("pbxkit-events-{}-smtp", std::process::id()));

@@ -84,8 +84,7 @@ fn pcap(payload: &[u8]) -> Vec<u8> {
 
 #[test]
 fn ev27_trap_decodes_in_tshark() {
-    if !testkit::have_program("tshark") {
-        eprintln!("SKIP tshark: not installed");
+    if !testkit::peer("tshark") {
         return;
     }
     let ev = trap_event();
@@ -178,7 +177,7 @@ fn ev27_trap_received_by_snmptrapd() {
         .into_iter()
         .find(|p| std::path::Path::new(p).is_file() || testkit::have_program(p))
     else {
-        eprintln!("SKIP snmptrapd: not installed");
+        testkit::peer_available(false, "snmptrapd");
         return;
     };
     let dir = scratch("snmptrapd");

@@ -67,10 +67,10 @@ fn libsrtp(profile: &str, key: &[u8], mode: &str, packets: &[(&str, Vec<u8>)]) -
 
 #[test]
 fn interoperates_with_libsrtp() {
-    if !have_pylibsrtp() {
-        eprintln!(
-            "SKIP interoperates_with_libsrtp: python3 with pylibsrtp not found (pip install pylibsrtp)"
-        );
+    if !testkit::peer_available(
+        have_pylibsrtp(),
+        "python3 with pylibsrtp (pip install pylibsrtp)",
+    ) {
         return;
     }
     for (profile, name) in [

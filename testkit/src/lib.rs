@@ -16,6 +16,9 @@ use std::path::{Path, PathBuf};
 pub const ENV_DIR: &str = "SHARED_TESTDATA";
 /// Environment variable that turns a missing folder from a skip into a failure.
 pub const ENV_REQUIRE: &str = "REQUIRE_SHARED_TESTDATA";
+/// Environment variable that turns a missing external peer (SIPp, tshark, ...) from a skip
+/// into a failure, so CI can never go green by not running its interop tests.
+pub const ENV_REQUIRE_PEERS: &str = "REQUIRE_PEERS";
 
 /// The workspace root (the folder holding the workspace `Cargo.toml`).
 pub fn workspace_root() -> PathBuf {
@@ -72,6 +75,26 @@ pub fn le_words(bytes: &[u8]) -> Vec<i16> {
 pub fn have_program(name: &str) -> bool {
     std::env::var_os("PATH")
         .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(name).is_file()))
+}
+
+/// Whether an external peer is usable: `true` when `available`; otherwise prints
+/// `SKIP {what}` and returns `false`, or panics when `REQUIRE_PEERS=1` (as `.ci/run` sets).
+pub fn peer_available(available: bool, what: &str) -> bool {
+    if available {
+        return true;
+    }
+    if std::env::var_os(ENV_REQUIRE_PEERS).is_some_and(|v| v == "1") {
+        panic!(
+            "{what} is required ({ENV_REQUIRE_PEERS}=1) but missing: run scripts/install-deps.sh"
+        );
+    }
+    eprintln!("SKIP {what}: not installed");
+    false
+}
+
+/// [`peer_available`] for an executable on `PATH`.
+pub fn peer(program: &str) -> bool {
+    peer_available(have_program(program), program)
 }
 
 #[cfg(test)]
