@@ -1,8 +1,5 @@
-//! The PBXKit reference PBX (not yet implemented: it arrives with the PBX issue).
+//! `pbx`: the PBXKit reference PBX. See `pbx --help` and the crate docs.
 
-fn main() {
-    eprintln!(
-        "pbx: the reference PBX is not implemented yet; only the SDK crates are usable today"
-    );
-    std::process::exit(1);
+fn main() -> std::process::ExitCode {
+    pbx::cli::main()
 }

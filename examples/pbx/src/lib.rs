@@ -1,0 +1,13 @@
+//! The PBXKit reference PBX: a thin tokio composition of the PBXKit crates.
+//!
+//! - [`config`]: the TOML configuration (embedded default, `deny_unknown_fields`, positioned
+//!   diagnostics, capacity limits of MV-50).
+//! - [`cli`]: the command line (`pbx`, `--config`, `--check-config`, `--data-dir`).
+//! - [`secrets`]: generated SIP passwords and the UCM-OPS-4 policy.
+//!
+//! The SIP call handling (registrar, B2BUA) arrives with sip-core's transaction layer; until
+//! then the SIP listeners answer what the message layer alone can answer (see `sip`).
+
+pub mod cli;
+pub mod config;
+pub mod secrets;
