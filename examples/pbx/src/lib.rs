@@ -3,6 +3,7 @@
 //! - [`config`]: the TOML configuration (embedded default, `deny_unknown_fields`, positioned
 //!   diagnostics, capacity limits of MV-50).
 //! - [`cli`]: the command line (`pbx`, `--config`, `--check-config`, `--data-dir`).
+//! - [`data`]: the data directory (atomic writes, generated passwords, TLS certificate).
 //! - [`secrets`]: generated SIP passwords and the UCM-OPS-4 policy.
 //!
 //! The SIP call handling (registrar, B2BUA) arrives with sip-core's transaction layer; until
@@ -10,4 +11,5 @@
 
 pub mod cli;
 pub mod config;
+pub mod data;
 pub mod secrets;

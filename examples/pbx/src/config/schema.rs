@@ -40,7 +40,6 @@ pub struct Config {
     pub shutdown: ShutdownConfig,
 }
 
-
 /// `[sip]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
