@@ -5,11 +5,19 @@
 //! - [`cli`]: the command line (`pbx`, `--config`, `--check-config`, `--data-dir`).
 //! - [`data`]: the data directory (atomic writes, generated passwords, TLS certificate).
 //! - [`secrets`]: generated SIP passwords and the UCM-OPS-4 policy.
+//! - [`sip`]: UDP/TCP/TLS listeners, framing, the core task (stateless answers for now).
+//! - [`dos`]: the MV2-34 blacklist.
+//! - [`runtime`]: the composition and graceful shutdown.
 //!
 //! The SIP call handling (registrar, B2BUA) arrives with sip-core's transaction layer; until
-//! then the SIP listeners answer what the message layer alone can answer (see `sip`).
+//! then the SIP listeners answer what the message layer alone can answer
+//! ([`sip::stateless`]).
 
 pub mod cli;
 pub mod config;
 pub mod data;
+pub mod dos;
+pub mod notice;
+pub mod runtime;
 pub mod secrets;
+pub mod sip;

@@ -1,0 +1,141 @@
+//! The tokio composition: data directory, licence mode, SIP listeners, event delivery,
+//! and graceful shutdown on SIGINT/SIGTERM.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+use tokio_rustls::TlsAcceptor;
+use tracing::{info, warn};
+
+use crate::config::{Config, Loaded};
+use crate::data::{DataDir, DataError, PasswordFile, tls_material};
+use crate::dos::DosGuard;
+use crate::notice::Notice;
+use crate::sip::{SipServer, stateless::Answerer};
+
+/// Why the PBX could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The data directory.
+    #[error(transparent)]
+    Data(#[from] DataError),
+    /// TLS configuration.
+    #[error("TLS: {0}")]
+    Tls(#[from] rustls::Error),
+    /// A listener could not be bound.
+    #[error("binding the SIP listeners: {0}")]
+    Bind(std::io::Error),
+    /// Signal handlers.
+    #[error("installing the signal handlers: {0}")]
+    Signals(std::io::Error),
+}
+
+fn tls_acceptor(cfg: &Config, dir: &DataDir) -> Result<Option<TlsAcceptor>, StartError> {
+    let Some(addr) = cfg.sip.tls.addr() else {
+        return Ok(None);
+    };
+    let configured = cfg.sip.tls_cert.as_deref().zip(cfg.sip.tls_key.as_deref());
+    let m = tls_material(dir, configured, Some(addr.ip()))?;
+    if m.generated {
+        info!(cert = %m.cert_path.display(), "generated a self-signed TLS certificate");
+    }
+    let server = rustls::ServerConfig::builder_with_provider(
+        rustls::crypto::ring::default_provider().into(),
+    )
+    .with_safe_default_protocol_versions()?
+    .with_no_client_auth()
+    .with_single_cert(m.chain, m.key)?;
+    Ok(Some(TlsAcceptor::from(Arc::new(server))))
+}
+
+/// Runs the PBX until SIGINT or SIGTERM.
+pub async fn run(loaded: Loaded, data_dir: &Path) -> Result<(), StartError> {
+    let cfg = loaded.config;
+    let dir = DataDir::open(data_dir)?;
+    info!(data_dir = %dir.root().display(), "data directory");
+    let passwords = PasswordFile::new(&dir);
+    let (credentials, fresh) = passwords.resolve(&cfg.users)?;
+    for g in &fresh {
+        println!(
+            "pbx: generated SIP password for extension {}: {}",
+            g.extension, g.password
+        );
+    }
+    if !fresh.is_empty() {
+        println!("pbx: (shown once; kept in {})", passwords.path().display());
+    }
+    info!(users = credentials.len(), "users loaded");
+    if cfg.licence.is_none() {
+        warn!(
+            "DEMO licence mode: no [licence] section, every feature is available without a purchased licence file"
+        );
+    }
+    let tls = tls_acceptor(&cfg, &dir)?;
+    let server = SipServer::bind(
+        cfg.sip.udp.addr(),
+        cfg.sip.tcp.addr(),
+        cfg.sip.tls.addr().zip(tls),
+    )
+    .await
+    .map_err(StartError::Bind)?;
+    for (t, a) in server.local_addrs() {
+        println!(
+            "pbx: sip/{} listening on {a}",
+            t.as_str().to_ascii_lowercase()
+        );
+        info!(transport = t.as_str(), %a, "SIP listening");
+    }
+
+    let (stop_tx, stop) = watch::channel(false);
+    let (in_tx, in_rx) = mpsc::channel(4096);
+    let (notice_tx, mut notice_rx) = mpsc::unbounded_channel::<Notice>();
+    let transports = server.start(in_tx, stop.clone());
+    let answerer = Answerer {
+        server: cfg.sip.user_agent.clone(),
+    };
+    let core = tokio::spawn(crate::sip::core::run(
+        in_rx,
+        transports,
+        answerer,
+        DosGuard::new(cfg.dos.clone()),
+        notice_tx,
+        stop.clone(),
+    ));
+    let notices = tokio::spawn(async move {
+        while let Some(n) = notice_rx.recv().await {
+            info!(?n, "notice");
+        }
+    });
+    println!("pbx: ready");
+
+    wait_for_signal().await.map_err(StartError::Signals)?;
+    info!("shutting down");
+    let _ = stop_tx.send(true);
+    let drain = Duration::from_secs(cfg.shutdown.drain_secs.max(1));
+    if tokio::time::timeout(drain, core).await.is_err() {
+        warn!("SIP core did not stop within {drain:?}");
+    }
+    notices.abort();
+    info!("stopped");
+    Ok(())
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() -> std::io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    tokio::select! {
+        _ = term.recv() => info!("SIGTERM received"),
+        _ = int.recv() => info!("SIGINT received"),
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() -> std::io::Result<()> {
+    tokio::signal::ctrl_c().await
+}

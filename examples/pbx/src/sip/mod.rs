@@ -1,0 +1,70 @@
+//! The SIP driver: UDP, TCP and TLS listeners feeding one core task.
+//!
+//! Transport tasks frame bytes with sip-core (datagrams, [`sip_core::StreamFramer`] on
+//! streams, RFC 5626 CRLF keep-alives answered) and send [`Inbound`] messages to the core
+//! task; the core answers with [`Outbound`] bytes routed back to the source (UDP) or onto the
+//! same connection (TCP/TLS). Today the core is the [`stateless::Answerer`] plus the DoS
+//! guard; the sip-core Endpoint (transactions, registrar, B2BUA) replaces the answerer.
+
+pub mod core;
+pub mod stateless;
+mod transport;
+
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+use sip_core::{Message, ParseError};
+
+pub use transport::{SipServer, Transports};
+
+/// A SIP transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Transport {
+    /// UDP.
+    Udp,
+    /// TCP.
+    Tcp,
+    /// TLS over TCP.
+    Tls,
+}
+
+impl Transport {
+    /// The Via transport token.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Udp => "UDP",
+            Self::Tcp => "TCP",
+            Self::Tls => "TLS",
+        }
+    }
+}
+
+/// A connection of a stream transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnId(pub u64);
+
+/// A message (or a framed but invalid one) received by a transport.
+#[derive(Debug)]
+pub struct Inbound {
+    /// The transport.
+    pub transport: Transport,
+    /// The connection, for TCP/TLS.
+    pub conn: Option<ConnId>,
+    /// The source address.
+    pub from: SocketAddr,
+    /// The message, or why it failed (framed, so it can be answered).
+    pub message: Result<Message, ParseError>,
+}
+
+/// Bytes to send.
+#[derive(Debug, Clone)]
+pub struct Outbound {
+    /// The transport.
+    pub transport: Transport,
+    /// The connection to write to (TCP/TLS).
+    pub conn: Option<ConnId>,
+    /// The destination (UDP).
+    pub to: SocketAddr,
+    /// The bytes.
+    pub bytes: Bytes,
+}

@@ -1,0 +1,160 @@
+//! Starting the `pbx` binary on loopback for integration tests.
+#![allow(dead_code, unreachable_pub)]
+
+use std::collections::HashMap;
+use std::io::{BufRead as _, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// A running `pbx`, killed on drop.
+pub struct Pbx {
+    pub child: Child,
+    pub addrs: HashMap<String, SocketAddr>,
+    pub printed: Vec<String>,
+    pub lines: mpsc::Receiver<String>,
+    pub data: PathBuf,
+}
+
+/// A fresh temporary folder.
+pub fn temp_dir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("pbx-it-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}
+
+/// Loopback listeners on ephemeral ports, as a `[sip]` table.
+pub const EPHEMERAL_SIP: &str =
+    "[sip]\nudp = \"127.0.0.1:0\"\ntcp = \"127.0.0.1:0\"\ntls = \"127.0.0.1:0\"\n";
+
+impl Pbx {
+    /// Writes `config` into `dir`, starts `pbx --config … --data-dir dir/data`, and waits
+    /// (at most 20 s) for `pbx: ready`.
+    pub fn start(dir: &Path, config: &str) -> Self {
+        let cfg = dir.join("pbx.toml");
+        std::fs::write(&cfg, config).expect("write config");
+        let data = dir.join("data");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pbx"))
+            .arg("--config")
+            .arg(&cfg)
+            .arg("--data-dir")
+            .arg(&data)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start pbx");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut pbx = Self {
+            child,
+            addrs: HashMap::new(),
+            printed: Vec::new(),
+            lines,
+            data,
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = pbx
+                .lines
+                .recv_timeout(left)
+                .expect("pbx printed `pbx: ready` in time");
+            if line == "pbx: ready" {
+                break;
+            }
+            if let Some(rest) = line.strip_prefix("pbx: sip/")
+                && let Some((t, a)) = rest.split_once(" listening on ")
+            {
+                pbx.addrs.insert(t.to_owned(), a.parse().expect("address"));
+            }
+            pbx.printed.push(line);
+        }
+        pbx
+    }
+
+    /// The address of `transport` (`udp`, `tcp`, `tls`).
+    pub fn addr(&self, transport: &str) -> SocketAddr {
+        self.addrs[transport]
+    }
+
+    /// Sends SIGTERM and waits (at most 10 s) for the exit.
+    pub fn terminate(&mut self) -> ExitStatus {
+        let ok = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill");
+        assert!(ok.success());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(s) = self.child.try_wait().expect("wait") {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "pbx did not exit within 10 s of SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Pbx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An OPTIONS request as a client on `local` would send it over `transport`.
+pub fn options(transport: &str, local: SocketAddr, branch: &str) -> String {
+    request("OPTIONS", transport, local, branch, "")
+}
+
+/// A request without body.
+pub fn request(
+    method: &str,
+    transport: &str,
+    local: SocketAddr,
+    branch: &str,
+    extra: &str,
+) -> String {
+    format!(
+        "{method} sip:pbx@127.0.0.1 SIP/2.0\r\n\
+         Via: SIP/2.0/{transport} {local};branch=z9hG4bK{branch};rport\r\n\
+         Max-Forwards: 70\r\n\
+         From: <sip:test@127.0.0.1>;tag=t{branch}\r\n\
+         To: <sip:pbx@127.0.0.1>\r\n\
+         Call-ID: {branch}@127.0.0.1\r\n\
+         CSeq: 1 {method}\r\n\
+         {extra}Content-Length: 0\r\n\r\n"
+    )
+}
+
+/// Reads one SIP message from a stream (head + Content-Length body), bounded by the
+/// stream's read timeout.
+pub fn read_message(r: &mut impl std::io::Read) -> String {
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
+        let n = r.read(&mut byte).expect("read response");
+        assert!(
+            n == 1,
+            "connection closed mid-message: {:?}",
+            String::from_utf8_lossy(&buf)
+        );
+        buf.push(byte[0]);
+    }
+    String::from_utf8(buf).expect("utf-8")
+}
