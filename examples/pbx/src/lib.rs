@@ -7,16 +7,22 @@
 //! - [`secrets`]: generated SIP passwords and the UCM-OPS-4 policy.
 //! - [`sip`]: UDP/TCP/TLS listeners, framing, the core task (stateless answers for now).
 //! - [`dos`]: the MV2-34 blacklist.
+//! - [`cdr`]: call detail records as JSON lines.
+//! - [`licence`]: strict licensing or the demo mode.
+//! - [`delivery`]: event delivery (JSON lines, syslog, SNMP, SMTP) through the events engine.
 //! - [`runtime`]: the composition and graceful shutdown.
 //!
 //! The SIP call handling (registrar, B2BUA) arrives with sip-core's transaction layer; until
 //! then the SIP listeners answer what the message layer alone can answer
 //! ([`sip::stateless`]).
 
+pub mod cdr;
 pub mod cli;
 pub mod config;
 pub mod data;
+pub mod delivery;
 pub mod dos;
+pub mod licence;
 pub mod notice;
 pub mod runtime;
 pub mod secrets;

@@ -2,7 +2,7 @@
 //! and graceful shutdown on SIGINT/SIGTERM.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
@@ -11,9 +11,12 @@ use tracing::{info, warn};
 
 use crate::config::{Config, Loaded};
 use crate::data::{DataDir, DataError, PasswordFile, tls_material};
+use crate::delivery::{EventService, Input, wall_now};
 use crate::dos::DosGuard;
+use crate::licence::LicenceMode;
 use crate::notice::Notice;
 use crate::sip::{SipServer, stateless::Answerer};
+use events::EventKind;
 
 /// Why the PBX could not start.
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +31,12 @@ pub enum StartError {
     /// A listener could not be bound.
     #[error("binding the SIP listeners: {0}")]
     Bind(std::io::Error),
+    /// Strict licensing.
+    #[error(transparent)]
+    Licence(#[from] crate::licence::LicenceError),
+    /// The event engine.
+    #[error("events: {0}")]
+    Events(#[from] events::EngineError),
     /// Signal handlers.
     #[error("installing the signal handlers: {0}")]
     Signals(std::io::Error),
@@ -68,11 +77,41 @@ pub async fn run(loaded: Loaded, data_dir: &Path) -> Result<(), StartError> {
         println!("pbx: (shown once; kept in {})", passwords.path().display());
     }
     info!(users = credentials.len(), "users loaded");
-    if cfg.licence.is_none() {
-        warn!(
-            "DEMO licence mode: no [licence] section, every feature is available without a purchased licence file"
-        );
-    }
+    let (stop_tx, stop) = watch::channel(false);
+    let jsonl = (!cfg.events.jsonl.as_os_str().is_empty()).then(|| dir.path(&cfg.events.jsonl));
+    let service = EventService::new(cfg.events.clone(), jsonl).await?;
+    let events_tx = service.sender();
+    let events_task = tokio::spawn(service.run(stop.clone()));
+    let raise = |kind: EventKind| {
+        let node = events::NodeId(cfg.events.node);
+        if let Ok(e) = events::Event::simple(kind, node, wall_now()) {
+            let _ = events_tx.send(Input::Raise(e));
+        }
+    };
+    raise(EventKind::SystemRestarted);
+    let (notice_tx, mut notice_rx) = mpsc::unbounded_channel::<Notice>();
+    let licence = match &cfg.licence {
+        None => {
+            warn!(
+                "DEMO licence mode: no [licence] section, every feature is available without a purchased licence file"
+            );
+            LicenceMode::Demo
+        }
+        Some(l) => {
+            #[allow(clippy::disallowed_methods)] // the driver owns the clock
+            let now = std::time::SystemTime::now();
+            let engine = crate::licence::strict(l, &dir, licensing::Config::default(), now)?;
+            let engine = Arc::new(Mutex::new(engine));
+            tokio::spawn(crate::licence::drive(
+                engine.clone(),
+                dir.clone(),
+                notice_tx.clone(),
+                stop.clone(),
+            ));
+            LicenceMode::Strict(engine)
+        }
+    };
+    println!("pbx: licence mode {}", licence.name());
     let tls = tls_acceptor(&cfg, &dir)?;
     let server = SipServer::bind(
         cfg.sip.udp.addr(),
@@ -89,9 +128,7 @@ pub async fn run(loaded: Loaded, data_dir: &Path) -> Result<(), StartError> {
         info!(transport = t.as_str(), %a, "SIP listening");
     }
 
-    let (stop_tx, stop) = watch::channel(false);
     let (in_tx, in_rx) = mpsc::channel(4096);
-    let (notice_tx, mut notice_rx) = mpsc::unbounded_channel::<Notice>();
     let transports = server.start(in_tx, stop.clone());
     let answerer = Answerer {
         server: cfg.sip.user_agent.clone(),
@@ -104,9 +141,10 @@ pub async fn run(loaded: Loaded, data_dir: &Path) -> Result<(), StartError> {
         notice_tx,
         stop.clone(),
     ));
+    let forward = events_tx.clone();
     let notices = tokio::spawn(async move {
         while let Some(n) = notice_rx.recv().await {
-            info!(?n, "notice");
+            let _ = forward.send(Input::Notice(n));
         }
     });
     println!("pbx: ready");
@@ -119,6 +157,9 @@ pub async fn run(loaded: Loaded, data_dir: &Path) -> Result<(), StartError> {
         warn!("SIP core did not stop within {drain:?}");
     }
     notices.abort();
+    if tokio::time::timeout(drain, events_task).await.is_err() {
+        warn!("event delivery did not finish within {drain:?}");
+    }
     info!("stopped");
     Ok(())
 }

@@ -123,7 +123,7 @@ pub fn append_line(path: &Path, line: &str) -> Result<(), DataError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn temp_dir(tag: &str) -> PathBuf {
