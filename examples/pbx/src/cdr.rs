@@ -39,7 +39,7 @@ pub struct MediaStats {
     pub loss_pct: f64,
     /// Mean interarrival jitter, milliseconds.
     pub jitter_ms: f64,
-    /// Estimated MOS (simplified ITU-T G.107 E-model).
+    /// Estimated MOS ([`crate::media::quality`], a simplified ITU-T G.107 E-model).
     pub mos: f64,
 }
 

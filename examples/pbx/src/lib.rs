@@ -8,6 +8,7 @@
 //! - [`sip`]: UDP/TCP/TLS listeners, framing, the core task (stateless answers for now).
 //! - [`dos`]: the MV2-34 blacklist.
 //! - [`cdr`]: call detail records as JSON lines.
+//! - [`media`]: RTP port allocation, the two-leg relay with transcoding, MOS estimates.
 //! - [`licence`]: strict licensing or the demo mode.
 //! - [`delivery`]: event delivery (JSON lines, syslog, SNMP, SMTP) through the events engine.
 //! - [`runtime`]: the composition and graceful shutdown.
@@ -23,6 +24,7 @@ pub mod data;
 pub mod delivery;
 pub mod dos;
 pub mod licence;
+pub mod media;
 pub mod notice;
 pub mod runtime;
 pub mod secrets;

@@ -1,0 +1,326 @@
+//! A relayed call: two legs, each an RTP/RTCP socket pair of the PBX. rtp-media's
+//! [`RtpRelay`] latches each leg to the first source that sends (symmetric RTP, comedia) and
+//! keeps SSRC/sequence continuity; RTCP is relayed the same way on the odd ports and its
+//! report blocks are kept. When the legs use different codecs, each direction is transcoded.
+//! The relay holds one media-budget grant: a relayed connection costs 2 (MV-36).
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use codecs::CodecKind;
+use rtp_media::budget::{Grant, MediaBudget, MediaRequest, Refusal, VoipCodec};
+use rtp_media::relay::{Leg, RelayConfig, RelayStats, RtpRelay};
+use rtp_media::rtcp::{RtcpPacket, parse_compound};
+use rtp_media::rtp::{RtpPacket, is_rtcp};
+use rtp_media::stats::{ReceiverStats, StatsConfig};
+use tokio::sync::{oneshot, watch};
+use tokio::task::JoinHandle;
+
+use super::ports::{PortAllocator, SocketPair};
+use super::quality;
+use super::transcode::RtpTranscoder;
+use crate::cdr::MediaStats;
+
+/// What one leg negotiated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LegSpec {
+    /// The address the phone signalled in its SDP (latching may replace it).
+    pub remote: Option<SocketAddr>,
+    /// Its audio codec.
+    pub codec: CodecKind,
+    /// The payload type it uses for that codec.
+    pub payload_type: u8,
+}
+
+/// Why a relay could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RelayError {
+    /// The media budget refused (answer 503 with Retry-After).
+    #[error("media budget: {0}")]
+    Budget(#[from] Refusal),
+    /// No RTP port pair is free.
+    #[error("no free RTP port pair")]
+    NoPorts,
+    /// The codecs cannot be transcoded.
+    #[error("transcoder: {0}")]
+    Codec(#[from] codecs::Error),
+}
+
+/// Statistics of one leg: what the PBX received from that phone.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LegReport {
+    /// Packets received.
+    pub received: u32,
+    /// Packets lost (RFC 3550 cumulative).
+    pub lost: i64,
+    /// CDR figures.
+    pub media: MediaStats,
+    /// The last RTCP report block the phone sent about what it received.
+    pub remote_report: Option<rtp_media::rtcp::ReportBlock>,
+}
+
+/// The relay's final report.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RelayReport {
+    /// Per leg (A, B); `None` when nothing arrived.
+    pub legs: [Option<LegReport>; 2],
+    /// The relay's counters.
+    pub relay: RelayStats,
+}
+
+struct Budgeted {
+    budget: Arc<Mutex<MediaBudget>>,
+    grant: Grant,
+}
+
+impl Drop for Budgeted {
+    fn drop(&mut self) {
+        if let Ok(mut b) = self.budget.lock() {
+            b.release(self.grant);
+        }
+    }
+}
+
+/// A running relay; stop it with [`CallRelay::stop`] (dropping it also stops it).
+#[derive(Debug)]
+pub struct CallRelay {
+    addrs: [SocketAddr; 2],
+    stop: watch::Sender<bool>,
+    report: Option<oneshot::Receiver<RelayReport>>,
+    task: JoinHandle<()>,
+}
+
+fn voip_codec(a: CodecKind, b: CodecKind) -> VoipCodec {
+    if a == CodecKind::G729 || b == CodecKind::G729 {
+        VoipCodec::G729
+    } else {
+        VoipCodec::G711
+    }
+}
+
+impl CallRelay {
+    /// Allocates the budget (MV-36) and two port pairs on `ip`, and starts relaying.
+    pub async fn start(
+        ports: &PortAllocator,
+        budget: &Arc<Mutex<MediaBudget>>,
+        ip: IpAddr,
+        legs: [LegSpec; 2],
+    ) -> Result<Self, RelayError> {
+        let transcode = legs[0].codec != legs[1].codec;
+        let req = MediaRequest::Connection {
+            relayed: true,
+            codec: transcode.then(|| voip_codec(legs[0].codec, legs[1].codec)),
+            secure: false,
+        };
+        let grant = budget
+            .lock()
+            .map_err(|_| RelayError::NoPorts)?
+            .allocate(req)?;
+        let held = Budgeted {
+            budget: budget.clone(),
+            grant,
+        };
+        let a = ports.bind(ip).await.ok_or(RelayError::NoPorts)?;
+        let b = ports.bind(ip).await.ok_or(RelayError::NoPorts)?;
+        let codecs = if transcode {
+            let spec = |l: &LegSpec| (l.codec, l.payload_type);
+            Some([
+                RtpTranscoder::new(spec(&legs[0]), spec(&legs[1]))?,
+                RtpTranscoder::new(spec(&legs[1]), spec(&legs[0]))?,
+            ])
+        } else {
+            None
+        };
+        let addrs = [
+            a.rtp_addr().map_err(|_| RelayError::NoPorts)?,
+            b.rtp_addr().map_err(|_| RelayError::NoPorts)?,
+        ];
+        let (stop, stop_rx) = watch::channel(false);
+        let (report_tx, report) = oneshot::channel();
+        let mut state = State::new(legs, codecs);
+        let task = tokio::spawn(async move {
+            let _held = held;
+            state.run([a, b], stop_rx).await;
+            let _ = report_tx.send(state.report());
+        });
+        Ok(Self {
+            addrs,
+            stop,
+            report: Some(report),
+            task,
+        })
+    }
+
+    /// The PBX's RTP address for `leg` (put it in that phone's SDP).
+    pub fn local_addr(&self, leg: Leg) -> SocketAddr {
+        match leg {
+            Leg::A => self.addrs[0],
+            Leg::B => self.addrs[1],
+        }
+    }
+
+    /// Stops relaying, frees ports and budget, and returns the statistics.
+    pub async fn stop(mut self) -> Option<RelayReport> {
+        let _ = self.stop.send(true);
+        self.report.take()?.await.ok()
+    }
+}
+
+impl Drop for CallRelay {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        if self.report.is_some() {
+            self.task.abort();
+        }
+    }
+}
+
+struct State {
+    specs: [LegSpec; 2],
+    rtp: RtpRelay,
+    rtcp: RtpRelay,
+    codecs: Option<[RtpTranscoder; 2]>,
+    rx: [Option<ReceiverStats>; 2],
+    remote: [Option<rtp_media::rtcp::ReportBlock>; 2],
+}
+
+const fn idx(leg: Leg) -> usize {
+    match leg {
+        Leg::A => 0,
+        Leg::B => 1,
+    }
+}
+
+#[allow(clippy::disallowed_methods)] // the driver owns the clock
+fn now() -> Instant {
+    Instant::now()
+}
+
+impl State {
+    fn new(specs: [LegSpec; 2], codecs: Option<[RtpTranscoder; 2]>) -> Self {
+        let mut rtp = RtpRelay::new(RelayConfig::default());
+        let mut rtcp = RtpRelay::new(RelayConfig {
+            continuity: false,
+            ..RelayConfig::default()
+        });
+        for (leg, s) in [(Leg::A, specs[0]), (Leg::B, specs[1])] {
+            if let Some(r) = s.remote {
+                rtp.set_remote(leg, r);
+                rtcp.set_remote(leg, SocketAddr::new(r.ip(), r.port().wrapping_add(1)));
+            }
+        }
+        Self {
+            specs,
+            rtp,
+            rtcp,
+            codecs,
+            rx: [None, None],
+            remote: [None, None],
+        }
+    }
+
+    async fn run(&mut self, socks: [SocketPair; 2], mut stop: watch::Receiver<bool>) {
+        let mut bufs = [[0u8; 2048]; 4];
+        let mut out = [0u8; 2048];
+        loop {
+            let [b0, b1, b2, b3] = &mut bufs;
+            let (leg, rtcp, got) = tokio::select! {
+                r = socks[0].rtp.recv_from(b0) => (Leg::A, false, r),
+                r = socks[1].rtp.recv_from(b1) => (Leg::B, false, r),
+                r = socks[0].rtcp.recv_from(b2) => (Leg::A, true, r),
+                r = socks[1].rtcp.recv_from(b3) => (Leg::B, true, r),
+                _ = stop.changed() => return,
+            };
+            let Ok((n, from)) = got else { continue };
+            let i = idx(leg) + if rtcp { 2 } else { 0 };
+            let packet = &mut bufs[i][..n];
+            let t = now();
+            if rtcp {
+                self.rtcp_stats(leg, packet);
+                if let Ok(tx) = self.rtcp.handle_datagram(t, leg, from, packet) {
+                    let _ = socks[idx(tx.via)].rtcp.send_to(packet, tx.to).await;
+                }
+                continue;
+            }
+            self.rtp_stats(t, leg, packet);
+            let Ok(tx) = self.rtp.handle_datagram(t, leg, from, packet) else {
+                continue;
+            };
+            let sock = &socks[idx(tx.via)].rtp;
+            match &mut self.codecs {
+                None => {
+                    let _ = sock.send_to(packet, tx.to).await;
+                }
+                Some(c) => {
+                    if let Some(m) = c[idx(leg)].process(packet, &mut out) {
+                        let _ = sock.send_to(&out[..m], tx.to).await;
+                    }
+                }
+            }
+        }
+    }
+
+    fn rtp_stats(&mut self, t: Instant, leg: Leg, packet: &[u8]) {
+        if is_rtcp(packet) {
+            return;
+        }
+        let Ok(p) = RtpPacket::parse(packet) else {
+            return;
+        };
+        let rate = self.specs[idx(leg)].codec.descriptor().rtp_clock_rate;
+        let s = self.rx[idx(leg)].get_or_insert_with(|| {
+            ReceiverStats::new(p.ssrc(), rate, p.sequence(), StatsConfig::default())
+        });
+        if s.ssrc() != p.ssrc() {
+            *s = ReceiverStats::new(p.ssrc(), rate, p.sequence(), StatsConfig::default());
+        }
+        s.handle_packet(t, p.sequence(), p.timestamp());
+    }
+
+    fn rtcp_stats(&mut self, leg: Leg, packet: &[u8]) {
+        let Ok(compound) = parse_compound(packet) else {
+            return;
+        };
+        for p in compound.flatten() {
+            let (RtcpPacket::SenderReport {
+                reports: blocks, ..
+            }
+            | RtcpPacket::ReceiverReport {
+                reports: blocks, ..
+            }) = p
+            else {
+                continue;
+            };
+            if let Some(b) = blocks.iter().next() {
+                self.remote[idx(leg)] = Some(b);
+            }
+        }
+    }
+
+    fn report(&self) -> RelayReport {
+        let leg = |i: usize| {
+            self.rx[i].as_ref().map(|s| {
+                let expected = f64::from(s.expected().max(1));
+                let lost = s.cumulative_lost();
+                let loss_pct = (lost.max(0) as f64 * 100.0 / expected).min(100.0);
+                let jitter_ms = s.mean_jitter_ms();
+                LegReport {
+                    received: s.received(),
+                    lost,
+                    media: MediaStats {
+                        loss_pct,
+                        jitter_ms,
+                        mos: quality::mos(self.specs[i].codec, loss_pct, jitter_ms),
+                    },
+                    remote_report: self.remote[i],
+                }
+            })
+        };
+        RelayReport {
+            legs: [leg(0), leg(1)],
+            relay: self.rtp.stats(),
+        }
+    }
+}
