@@ -73,6 +73,7 @@
 
 mod builder;
 mod cache;
+pub mod endpoint;
 mod error;
 mod framing;
 pub mod header;
@@ -82,6 +83,7 @@ pub mod multipart;
 mod name;
 mod parse;
 mod text;
+pub mod transaction;
 pub mod uri;
 
 pub use builder::{BuildError, RequestBuilder, ResponseBuilder};
