@@ -36,6 +36,10 @@ pub(crate) fn check(config: &Config, request: &Message) -> Option<Rejection> {
     if let Err(e) = request.check_mandatory() {
         return Some(Rejection::new(400, e.to_string()));
     }
+    // RFC 4475 §3.3.9: conflicting Content-Length values leave the body undefined.
+    if request.values(HeaderName::ContentLength).nth(1).is_some() {
+        return Some(Rejection::new(400, "Multiple Content-Length values"));
+    }
     if !config.allows(method) {
         // §8.2.1: 405 with Allow.
         return Some(

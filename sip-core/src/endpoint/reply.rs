@@ -9,11 +9,11 @@ use crate::{HeaderName, Message, ResponseBuilder};
 /// address) and a filled-in `rport` (when the client asked for it), as RFC 3261 §18.2.1 and
 /// RFC 3581 §4 require of a server.
 pub(crate) fn stamped_top_via(request: &Message, source: SocketAddr) -> Option<String> {
-    let raw = request.values(HeaderName::Via).next()?;
+    let raw = unfold(request.values(HeaderName::Via).next()?);
     let via = request.via().ok()?;
     let mut out = String::with_capacity(raw.len() + 32);
     // Only the first value of a comma-separated line is the top Via.
-    let first_len = first_value_len(raw);
+    let first_len = first_value_len(&raw);
     let (top, rest) = raw.split_at(first_len);
     let same_host = match via.host() {
         Host::Ipv4(a) => IpAddr::V4(a) == source.ip(),
@@ -41,6 +41,16 @@ pub(crate) fn stamped_top_via(request: &Message, source: SocketAddr) -> Option<S
     }
     out.push_str(rest);
     Some(out)
+}
+
+/// A header value with line folding (CRLF + whitespace, RFC 3261 §7.3.1) turned into spaces,
+/// as a builder takes single-line values.
+pub(crate) fn unfold(v: &str) -> std::borrow::Cow<'_, str> {
+    if v.contains(['\r', '\n']) {
+        v.replace(['\r', '\n'], " ").into()
+    } else {
+        v.into()
+    }
 }
 
 fn first_value_len(raw: &str) -> usize {
@@ -109,24 +119,24 @@ fn assemble(
     for (i, v) in request.values(HeaderName::Via).enumerate() {
         match (&top, i) {
             (Some(t), 0) => b = b.header(HeaderName::Via, t),
-            _ => b = b.header(HeaderName::Via, v),
+            _ => b = b.header(HeaderName::Via, &unfold(v)),
         }
     }
     for v in request.values(HeaderName::From) {
-        b = b.header(HeaderName::From, v);
+        b = b.header(HeaderName::From, &unfold(v));
     }
     let has_tag = request.to().is_ok_and(|t| t.tag().is_some());
     for v in request.values(HeaderName::To) {
         match to_tag {
             Some(tag) if !has_tag && code > 100 => {
-                b = b.header(HeaderName::To, &format!("{v};tag={tag}"));
+                b = b.header(HeaderName::To, &format!("{};tag={tag}", unfold(v)));
             }
-            _ => b = b.header(HeaderName::To, v),
+            _ => b = b.header(HeaderName::To, &unfold(v)),
         }
     }
     for name in [HeaderName::CallId, HeaderName::CSeq] {
         for v in request.values(name) {
-            b = b.header(name, v);
+            b = b.header(name, &unfold(v));
         }
     }
     for (name, value) in extra {

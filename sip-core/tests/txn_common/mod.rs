@@ -79,11 +79,7 @@ pub(crate) fn drain(ep: &mut Endpoint) -> (Vec<Transmit>, Vec<Event>) {
 pub(crate) type Timeline = (Vec<(f64, Transmit)>, Vec<(f64, Event)>);
 
 /// Runs the endpoint's timers until `until`, returning (time since t0 in seconds, transmit).
-pub(crate) fn run_until(
-    ep: &mut Endpoint,
-    t0: Instant,
-    until: Instant,
-) -> Timeline {
+pub(crate) fn run_until(ep: &mut Endpoint, t0: Instant, until: Instant) -> Timeline {
     let mut sent = Vec::new();
     let mut events = Vec::new();
     while let Some(at) = ep.poll_timeout() {
