@@ -77,6 +77,7 @@ pub mod digest;
 pub mod endpoint;
 mod error;
 mod framing;
+pub mod location;
 pub mod header;
 mod message;
 mod method;
