@@ -84,7 +84,7 @@ fn lookup(user: &str, alg: Algorithm) -> Option<String> {
 }
 
 /// Answers the server's first challenge (the given algorithm's) as a client would.
-fn answer(s: &DigestServer, now: u64, alg: Algorithm, password: &str, nc: u32) -> String {
+fn answer(s: &mut DigestServer, now: u64, alg: Algorithm, password: &str, nc: u32) -> String {
     let (_, value) = s
         .challenges(now, false)
         .into_iter()
@@ -108,17 +108,11 @@ fn server_accepts_both_algorithms_and_rejects_wrong_password() {
     let mut s = server();
     // Each algorithm on its own nonce (issued at another second).
     for (now, alg) in [(100, Algorithm::Sha256), (101, Algorithm::Md5)] {
-        let ok = s.verify(
-            now,
-            &register(Some(&answer(&s, now, alg, "s3cret", 1))),
-            lookup,
-        );
+        let creds = answer(&mut s, now, alg, "s3cret", 1);
+        let ok = s.verify(now, &register(Some(&creds)), lookup);
         assert_eq!(ok.expect("accepted").username, "201");
-        let bad = s.verify(
-            now,
-            &register(Some(&answer(&s, now, alg, "guess", 2))),
-            lookup,
-        );
+        let creds = answer(&mut s, now, alg, "guess", 2);
+        let bad = s.verify(now, &register(Some(&creds)), lookup);
         assert_eq!(bad, Err(AuthError::WrongResponse));
     }
     assert_eq!(
@@ -137,9 +131,9 @@ fn server_accepts_both_algorithms_and_rejects_wrong_password() {
 #[test]
 fn tampered_stale_replayed_and_unknown() {
     let mut s = server();
-    let good = answer(&s, 1000, Algorithm::Md5, "s3cret", 1);
+    let good = answer(&mut s, 1000, Algorithm::Md5, "s3cret", 1);
     // Tampered nonce: flip one hex digit of the MAC.
-    let start = good.find("nonce=\"").expect("nonce") + 7 + 40;
+    let start = good.find("nonce=\"").expect("nonce") + 7 + 48;
     let mut bytes = good.clone().into_bytes();
     bytes[start] = if bytes[start] == b'0' { b'1' } else { b'0' };
     let tampered = String::from_utf8(bytes).expect("ascii");
@@ -198,7 +192,7 @@ fn tampered_stale_replayed_and_unknown() {
 fn proxy_variant_uses_407_and_proxy_headers() {
     let mut cfg = ServerConfig::new("pbx.example");
     cfg.proxy = true;
-    let s = DigestServer::new(cfg, b"k");
+    let mut s = DigestServer::new(cfg, b"k");
     assert_eq!(s.status().0, 407);
     assert_eq!(s.challenges(0, false)[0].0, HeaderName::ProxyAuthenticate);
 }

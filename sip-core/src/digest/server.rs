@@ -95,6 +95,8 @@ pub struct DigestServer {
     key: hmac::Key,
     /// Nonce → (issue time, highest nonce count seen).
     counts: HashMap<String, (u64, u32)>,
+    /// Makes every nonce unique, even within one second.
+    serial: u32,
 }
 
 impl DigestServer {
@@ -105,6 +107,7 @@ impl DigestServer {
             config,
             key: hmac::Key::new(hmac::HMAC_SHA256, secret),
             counts: HashMap::new(),
+            serial: 0,
         }
     }
 
@@ -113,16 +116,20 @@ impl DigestServer {
         &self.config
     }
 
-    fn mac(&self, issued: u64) -> String {
+    fn mac(&self, issued: u64, serial: u32) -> String {
         let mut data = issued.to_be_bytes().to_vec();
+        data.extend_from_slice(&serial.to_be_bytes());
         data.extend_from_slice(self.config.realm.as_bytes());
         let tag = hmac::sign(&self.key, &data);
         super::to_hex(&tag.as_ref()[..16])
     }
 
-    /// A nonce issued at `now` (seconds): 16 hex digits of time and 32 of HMAC.
-    pub fn nonce(&self, now: u64) -> String {
-        format!("{now:016x}{}", self.mac(now))
+    /// A fresh nonce issued at `now` (seconds): 16 hex digits of time, 8 of serial number
+    /// and 32 of HMAC, so that each challenge has its own nonce-count space.
+    pub fn nonce(&mut self, now: u64) -> String {
+        self.serial = self.serial.wrapping_add(1);
+        let serial = self.serial;
+        format!("{now:016x}{serial:08x}{}", self.mac(now, serial))
     }
 
     /// The status line of a challenge: `401 Unauthorized` or `407 Proxy Authentication
@@ -145,7 +152,7 @@ impl DigestServer {
     }
 
     /// The challenge values at `now`, one per algorithm; `stale` after [`AuthError::Stale`].
-    pub fn challenges(&self, now: u64, stale: bool) -> Vec<(HeaderName, String)> {
+    pub fn challenges(&mut self, now: u64, stale: bool) -> Vec<(HeaderName, String)> {
         let nonce = self.nonce(now);
         self.config
             .algorithms
@@ -237,12 +244,14 @@ impl DigestServer {
     }
 
     fn check_nonce(&self, now: u64, nonce: &str) -> Result<u64, AuthError> {
-        if nonce.len() != 48 || !nonce.is_ascii() {
+        if nonce.len() != 56 || !nonce.is_ascii() {
             return Err(AuthError::BadNonce);
         }
-        let (ts, mac) = nonce.split_at(16);
+        let (ts, rest) = nonce.split_at(16);
+        let (serial, mac) = rest.split_at(8);
         let issued = u64::from_str_radix(ts, 16).map_err(|_| AuthError::BadNonce)?;
-        if !constant_time_eq(self.mac(issued).as_bytes(), mac.as_bytes()) {
+        let serial = u32::from_str_radix(serial, 16).map_err(|_| AuthError::BadNonce)?;
+        if !constant_time_eq(self.mac(issued, serial).as_bytes(), mac.as_bytes()) {
             return Err(AuthError::BadNonce);
         }
         if now.saturating_sub(issued) > self.config.nonce_lifetime || issued > now + 60 {
