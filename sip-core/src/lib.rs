@@ -73,6 +73,7 @@
 
 mod builder;
 mod cache;
+pub mod dialog;
 pub mod digest;
 pub mod endpoint;
 mod error;
