@@ -551,12 +551,31 @@ impl Endpoint {
         }
     }
 
-    fn handle_message(&mut self, now: Instant, transport: Transport, from: SocketAddr, m: Message) {
+    /// A message the driver framed and parsed itself arrived (same as the bytes entry points
+    /// after framing).
+    pub fn handle_message(
+        &mut self,
+        now: Instant,
+        transport: Transport,
+        from: SocketAddr,
+        m: Message,
+    ) {
         if m.is_response() {
             self.handle_response(now, m);
         } else {
             self.handle_request(now, transport, from, m);
         }
+    }
+
+    /// A message the driver framed failed to parse: a request is answered with the parser's
+    /// status code (400, 505, 513) and the error as reason; anything else is dropped.
+    pub fn handle_invalid(
+        &mut self,
+        transport: Transport,
+        from: SocketAddr,
+        e: &crate::ParseError,
+    ) {
+        self.answer_parse_error(transport, from, e);
     }
 
     fn handle_response(&mut self, now: Instant, response: Message) {
