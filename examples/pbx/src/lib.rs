@@ -5,17 +5,13 @@
 //! - [`cli`]: the command line (`pbx`, `--config`, `--check-config`, `--data-dir`).
 //! - [`data`]: the data directory (atomic writes, generated passwords, TLS certificate).
 //! - [`secrets`]: generated SIP passwords and the UCM-OPS-4 policy.
-//! - [`sip`]: UDP/TCP/TLS listeners, framing, the core task (stateless answers for now).
+//! - [`sip`]: UDP/TCP/TLS listeners, framing, the core task: digest registrar and B2BUA.
 //! - [`dos`]: the MV2-34 blacklist.
 //! - [`cdr`]: call detail records as JSON lines.
 //! - [`media`]: RTP port allocation, the two-leg relay with transcoding, MOS estimates.
 //! - [`licence`]: strict licensing or the demo mode.
 //! - [`delivery`]: event delivery (JSON lines, syslog, SNMP, SMTP) through the events engine.
 //! - [`runtime`]: the composition and graceful shutdown.
-//!
-//! The SIP call handling (registrar, B2BUA) arrives with sip-core's transaction layer; until
-//! then the SIP listeners answer what the message layer alone can answer
-//! ([`sip::stateless`]).
 
 pub mod cdr;
 pub mod cli;

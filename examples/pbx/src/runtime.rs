@@ -15,7 +15,8 @@ use crate::delivery::{EventService, Input, wall_now};
 use crate::dos::DosGuard;
 use crate::licence::LicenceMode;
 use crate::notice::Notice;
-use crate::sip::{SipServer, stateless::Answerer};
+use crate::sip::SipServer;
+use crate::sip::b2bua::{Pbx, Settings};
 use events::EventKind;
 
 /// Why the PBX could not start.
@@ -128,15 +129,32 @@ pub async fn run(loaded: Loaded, data_dir: &Path) -> Result<(), StartError> {
         info!(transport = t.as_str(), %a, "SIP listening");
     }
 
+    let local: Vec<_> = server
+        .local_addrs()
+        .into_iter()
+        .map(|(t, a)| (crate::sip::core::to_core(t), a))
+        .collect();
+    let realm = cfg.sip.domain.clone().unwrap_or_else(|| {
+        local
+            .first()
+            .map_or_else(|| "127.0.0.1".to_owned(), |(_, a)| a.ip().to_string())
+    });
+    let settings = Settings {
+        local,
+        realm,
+        user_agent: cfg.sip.user_agent.clone(),
+        min_expires: cfg.sip.min_expires,
+        max_expires: cfg.sip.max_expires,
+        no_answer: Duration::from_secs(cfg.calls.no_answer_secs),
+        no_answer_status: cfg.calls.no_answer_status.0,
+        nonce_secret: rand::random(),
+    };
     let (in_tx, in_rx) = mpsc::channel(4096);
     let transports = server.start(in_tx, stop.clone());
-    let answerer = Answerer {
-        server: cfg.sip.user_agent.clone(),
-    };
     let core = tokio::spawn(crate::sip::core::run(
         in_rx,
         transports,
-        answerer,
+        Pbx::new(settings, credentials),
         DosGuard::new(cfg.dos.clone()),
         notice_tx,
         stop.clone(),

@@ -1,21 +1,42 @@
-//! The core task: DoS guard, then the answerer, for every inbound message.
+//! The core task: DoS guard, then the SIP logic ([`Pbx`]) for every inbound message; what
+//! it sends goes back through the transports (the same connection for TCP/TLS).
 
-use std::net::IpAddr;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 use tokio::sync::{mpsc, watch};
 use tracing::{debug, warn};
 
-use super::stateless::Answerer;
-use super::{Inbound, Outbound, Transports};
+use super::b2bua::Pbx;
+use super::{ConnId, Inbound, Outbound, Transport, Transports};
 use crate::dos::{Change, DosGuard};
 use crate::notice::Notice;
+
+/// The sip-core transport of a listener transport.
+pub const fn to_core(t: Transport) -> sip_core::transaction::Transport {
+    match t {
+        Transport::Udp => sip_core::transaction::Transport::Udp,
+        Transport::Tcp => sip_core::transaction::Transport::Tcp,
+        Transport::Tls => sip_core::transaction::Transport::Tls,
+    }
+}
+
+const fn from_core(t: sip_core::transaction::Transport) -> Transport {
+    match t {
+        sip_core::transaction::Transport::Tcp => Transport::Tcp,
+        sip_core::transaction::Transport::Tls | sip_core::transaction::Transport::Ws => {
+            Transport::Tls
+        }
+        _ => Transport::Udp,
+    }
+}
 
 /// Runs until `stop` turns true or the transports are gone.
 pub async fn run(
     mut inbound: mpsc::Receiver<Inbound>,
     transports: Transports,
-    answerer: Answerer,
+    mut pbx: Pbx,
     mut dos: DosGuard,
     notices: mpsc::UnboundedSender<Notice>,
     mut stop: watch::Receiver<bool>,
@@ -27,12 +48,18 @@ pub async fn run(
         }
         let _ = notices.send(Notice::Dos(c));
     };
+    let mut conns: HashMap<(Transport, SocketAddr), ConnId> = HashMap::new();
     loop {
-        let wake = dos.poll_timeout();
+        let wake = [dos.poll_timeout(), pbx.poll_timeout()]
+            .into_iter()
+            .flatten()
+            .min();
         let msg = tokio::select! {
             m = inbound.recv() => match m { Some(m) => m, None => return },
             () = sleep_until(wake) => {
                 dos.handle_timeout(now()).into_iter().for_each(notify);
+                pbx.handle_timeout(now());
+                flush(&mut pbx, &transports, &conns).await;
                 continue;
             }
             _ = stop.changed() => return,
@@ -45,29 +72,44 @@ pub async fn run(
             Ok(m) => Some(m),
             Err(e) => e.message(),
         };
-        let Some(method) = framed.and_then(|m| m.method()) else {
-            debug!(from = %msg.from, "response or unframed message ignored");
-            continue;
-        };
-        if method != sip_core::Method::Ack
+        let is_request = framed.is_some_and(sip_core::Message::is_request);
+        if is_request
+            && framed.and_then(|m| m.method()) != Some(sip_core::Method::Ack)
             && let Some(c) = dos.transaction(now(), ip)
         {
             notify(c);
             continue;
         }
-        let reply = match &msg.message {
-            Ok(m) => answerer.answer(m, msg.from),
-            Err(e) => answerer.answer_error(e, msg.from),
-        };
-        if let Some(r) = reply {
-            let out = Outbound {
-                transport: msg.transport,
-                conn: msg.conn,
-                to: msg.from,
-                bytes: r.to_bytes(),
-            };
-            transports.send(out).await;
+        if let Some(conn) = msg.conn {
+            conns.insert((msg.transport, msg.from), conn);
         }
+        match msg.message {
+            Ok(m) => pbx.handle_message(now(), to_core(msg.transport), msg.from, m),
+            Err(e) => {
+                debug!(from = %msg.from, "unparseable message: {e}");
+                pbx.handle_invalid(to_core(msg.transport), msg.from, &e);
+            }
+        }
+        flush(&mut pbx, &transports, &conns).await;
+    }
+}
+
+async fn flush(
+    pbx: &mut Pbx,
+    transports: &Transports,
+    conns: &HashMap<(Transport, SocketAddr), ConnId>,
+) {
+    while let Some(t) = pbx.poll_transmit() {
+        let transport = from_core(t.transport);
+        let conn = conns.get(&(transport, t.destination)).copied();
+        transports
+            .send(Outbound {
+                transport,
+                conn,
+                to: t.destination,
+                bytes: t.payload,
+            })
+            .await;
     }
 }
 

@@ -6,8 +6,8 @@
 //! same connection (TCP/TLS). Today the core is the [`stateless::Answerer`] plus the DoS
 //! guard; the sip-core Endpoint (transactions, registrar, B2BUA) replaces the answerer.
 
+pub mod b2bua;
 pub mod core;
-pub mod stateless;
 mod transport;
 
 use std::net::SocketAddr;
