@@ -5,7 +5,8 @@
 
 mod common;
 
-use common::{scenario, scratch, sipp, start, stat};
+use common::{scratch, start};
+use testkit::sipp::{self, scenario};
 
 const REGISTRAR: &str = env!("CARGO_BIN_EXE_registrar");
 
@@ -28,10 +29,10 @@ fn mv29_sipp_registers_with_digest() {
     let args = [
         "-sf", &sf, "-s", "201", "-au", "201", "-ap", "s3cret", "-m", "300", "-r", "100",
     ];
-    let (code, row) = sipp(&dir, &addr, &args);
-    assert_eq!(stat(&row, "SuccessfulCall(C)"), 300, "{row:?}");
-    assert_eq!(stat(&row, "FailedCall(C)"), 0, "{row:?}");
-    assert_eq!(code, 0);
+    let run = sipp::run(&dir, &addr, sipp::free_udp_port(), &args);
+    assert_eq!(run.stat("SuccessfulCall(C)"), 300);
+    assert_eq!(run.stat("FailedCall(C)"), 0);
+    assert_eq!(run.code, 0);
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -47,16 +48,16 @@ fn mv29_wrong_password_is_refused() {
     let args = [
         "-sf", &sf, "-s", "201", "-au", "201", "-ap", "guess", "-m", "10", "-r", "50",
     ];
-    let (code, row) = sipp(&dir, &addr, &args);
-    assert_eq!(stat(&row, "SuccessfulCall(C)"), 10, "{row:?}");
-    assert_eq!(code, 0);
+    let run = sipp::run(&dir, &addr, sipp::free_udp_port(), &args);
+    assert_eq!(run.stat("SuccessfulCall(C)"), 10);
+    assert_eq!(run.code, 0);
     // And the right password for another user's AOR is refused too (403 is unexpected here).
     let sf = scenario("register_auth.xml");
     let args = [
         "-sf", &sf, "-s", "201", "-au", "202", "-ap", "other", "-m", "5", "-r", "50",
     ];
-    let (_, row) = sipp(&dir, &addr, &args);
-    assert_eq!(stat(&row, "SuccessfulCall(C)"), 0, "{row:?}");
-    assert_eq!(stat(&row, "FailedUnexpectedMessage(C)"), 5, "{row:?}");
+    let run = sipp::run(&dir, &addr, sipp::free_udp_port(), &args);
+    assert_eq!(run.stat("SuccessfulCall(C)"), 0);
+    assert_eq!(run.stat("FailedUnexpectedMessage(C)"), 5);
     let _ = std::fs::remove_dir_all(dir);
 }

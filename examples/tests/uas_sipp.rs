@@ -5,7 +5,8 @@
 
 mod common;
 
-use common::{scratch, sipp, start, stat};
+use common::{scratch, start};
+use testkit::sipp;
 
 const UAS: &str = env!("CARGO_BIN_EXE_uas");
 
@@ -16,11 +17,17 @@ fn sipp_uac_calls_complete_against_uas() {
     }
     let (_uas, addr) = start(UAS, &["--bind", "127.0.0.1:0", "--exit-after", "120"]);
     let dir = scratch("uas-ok");
-    let (code, row) = sipp(&dir, &addr, &["-sn", "uac", "-m", "1000", "-r", "200"]);
-    assert_eq!(stat(&row, "SuccessfulCall(C)"), 1000, "{row:?}");
-    assert_eq!(stat(&row, "FailedCall(C)"), 0, "{row:?}");
-    assert_eq!(stat(&row, "FailedUnexpectedMessage(C)"), 0, "{row:?}");
-    assert_eq!(code, 0, "sipp exit code");
+    let port = sipp::free_udp_port();
+    let run = sipp::run(
+        &dir,
+        &addr,
+        port,
+        &["-sn", "uac", "-m", "1000", "-r", "200"],
+    );
+    assert_eq!(run.stat("SuccessfulCall(C)"), 1000);
+    assert_eq!(run.stat("FailedCall(C)"), 0);
+    assert_eq!(run.stat("FailedUnexpectedMessage(C)"), 0);
+    assert_eq!(run.code, 0, "sipp exit code");
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -33,9 +40,10 @@ fn sipp_uac_sees_486_from_a_busy_uas() {
     let args = ["--bind", "127.0.0.1:0", "--exit-after", "120", "--busy"];
     let (_uas, addr) = start(UAS, &args);
     let dir = scratch("uas-busy");
-    let (code, row) = sipp(&dir, &addr, &["-sn", "uac", "-m", "20", "-r", "50"]);
-    assert_eq!(stat(&row, "SuccessfulCall(C)"), 0, "{row:?}");
-    assert_eq!(stat(&row, "FailedUnexpectedMessage(C)"), 20, "{row:?}");
-    assert_ne!(code, 0);
+    let port = sipp::free_udp_port();
+    let run = sipp::run(&dir, &addr, port, &["-sn", "uac", "-m", "20", "-r", "50"]);
+    assert_eq!(run.stat("SuccessfulCall(C)"), 0);
+    assert_eq!(run.stat("FailedUnexpectedMessage(C)"), 20);
+    assert_ne!(run.code, 0);
     let _ = std::fs::remove_dir_all(dir);
 }

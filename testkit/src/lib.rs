@@ -10,6 +10,8 @@
 //! `REQUIRE_SHARED_TESTDATA=1` is set (as `.ci/run` does): then a missing
 //! folder is a failure, so a lost folder can never turn the gate green.
 
+pub mod sipp;
+
 use std::path::{Path, PathBuf};
 
 /// Environment variable naming the test-data folder explicitly.
