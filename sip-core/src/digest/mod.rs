@@ -104,7 +104,9 @@ pub fn response(ha1: &str, i: &Inputs<'_>) -> String {
     };
     let ha2 = alg.hex(format!("{}:{}", i.method, i.uri).as_bytes());
     match i.qop {
-        Some(qop) => alg.hex(format!("{ha1}:{}:{}:{}:{qop}:{ha2}", i.nonce, i.nc, i.cnonce).as_bytes()),
+        Some(qop) => {
+            alg.hex(format!("{ha1}:{}:{}:{}:{qop}:{ha2}", i.nonce, i.nc, i.cnonce).as_bytes())
+        }
         None => alg.hex(format!("{ha1}:{}:{ha2}", i.nonce).as_bytes()),
     }
 }

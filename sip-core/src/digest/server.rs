@@ -271,7 +271,8 @@ impl DigestServer {
         }
         if self.counts.len() >= self.config.max_tracked_nonces {
             let life = self.config.nonce_lifetime;
-            self.counts.retain(|_, (t, _)| now.saturating_sub(*t) <= life);
+            self.counts
+                .retain(|_, (t, _)| now.saturating_sub(*t) <= life);
             if self.counts.len() >= self.config.max_tracked_nonces {
                 self.counts.clear();
             }
