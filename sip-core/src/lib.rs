@@ -85,6 +85,7 @@ mod method;
 pub mod multipart;
 mod name;
 mod parse;
+pub mod sim;
 mod text;
 pub mod transaction;
 pub mod uri;
