@@ -239,6 +239,48 @@ mod tests {
         let _ = std::fs::remove_dir_all(&root);
     }
 
+    #[tokio::test]
+    async fn mv_7_test_licence_activation_is_persisted_atomically_and_survives_a_restart() {
+        // The licensing state (test-licence activations, countdown starts) is written with
+        // write_atomic on PersistentStateChanged and read back at the next start.
+        let root = crate::data::tests::temp_dir("lic3");
+        let dir = DataDir::open(&root).expect("open");
+        let engine = strict(&cfg(&root), &dir, Config::default(), wall()).expect("strict");
+        let engine = Arc::new(Mutex::new(engine));
+        let r = engine
+            .lock()
+            .expect("lock")
+            .may_register(wall(), licensing::TerminalKind::StandardSip);
+        assert!(r.is_ok(), "{r:?}");
+        let (tx, _rx) = mpsc::unbounded_channel();
+        let (stop_tx, stop) = watch::channel(false);
+        let task = tokio::spawn(drive(engine.clone(), dir.clone(), tx, stop));
+        let state = root.join(STATE_FILE);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while !state.exists() {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "state file not written"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let _ = stop_tx.send(true);
+        let _ = task.await;
+        let leftovers: Vec<_> = std::fs::read_dir(&root)
+            .expect("dir")
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().contains(".tmp"))
+            .collect();
+        assert!(
+            leftovers.is_empty(),
+            "no temporary files left: {leftovers:?}"
+        );
+        // A restart reads the activation back.
+        let again = strict(&cfg(&root), &dir, Config::default(), wall()).expect("strict");
+        assert!(!again.persistent_state().test_activations.is_empty());
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
     #[test]
     fn a_bad_trust_anchor_stops_strict_mode() {
         let root = crate::data::tests::temp_dir("lic2");
