@@ -165,9 +165,11 @@ pub async fn run(loaded: Loaded, data_dir: &Path) -> Result<(), StartError> {
             let _ = forward.send(Input::Notice(n));
         }
     });
+    // Handlers first, then "ready": a SIGTERM right after "ready" must not kill the process.
+    let signals = Signals::install().map_err(StartError::Signals)?;
     println!("pbx: ready");
 
-    wait_for_signal().await.map_err(StartError::Signals)?;
+    signals.wait().await;
     info!("shutting down");
     let _ = stop_tx.send(true);
     let drain = Duration::from_secs(cfg.shutdown.drain_secs.max(1));
@@ -182,19 +184,42 @@ pub async fn run(loaded: Loaded, data_dir: &Path) -> Result<(), StartError> {
     Ok(())
 }
 
+/// SIGINT and SIGTERM, installed before the PBX says it is ready.
 #[cfg(unix)]
-async fn wait_for_signal() -> std::io::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    tokio::select! {
-        _ = term.recv() => info!("SIGTERM received"),
-        _ = int.recv() => info!("SIGINT received"),
-    }
-    Ok(())
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
 }
 
+#[cfg(unix)]
+impl Signals {
+    fn install() -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.term.recv() => info!("SIGTERM received"),
+            _ = self.int.recv() => info!("SIGINT received"),
+        }
+    }
+}
+
+/// Ctrl-C where there are no Unix signals.
 #[cfg(not(unix))]
-async fn wait_for_signal() -> std::io::Result<()> {
-    tokio::signal::ctrl_c().await
+struct Signals;
+
+#[cfg(not(unix))]
+impl Signals {
+    fn install() -> std::io::Result<Self> {
+        Ok(Self)
+    }
+
+    async fn wait(self) {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
