@@ -38,7 +38,7 @@ impl ServerConfig {
     }
 }
 
-/// Why credentials were not accepted. [`AuthError::status`] says how to answer.
+/// Why credentials were not accepted. [`AuthError::challenge`] says how to answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum AuthError {

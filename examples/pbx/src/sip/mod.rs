@@ -3,8 +3,8 @@
 //! Transport tasks frame bytes with sip-core (datagrams, [`sip_core::StreamFramer`] on
 //! streams, RFC 5626 CRLF keep-alives answered) and send [`Inbound`] messages to the core
 //! task; the core answers with [`Outbound`] bytes routed back to the source (UDP) or onto the
-//! same connection (TCP/TLS). Today the core is the [`stateless::Answerer`] plus the DoS
-//! guard; the sip-core Endpoint (transactions, registrar, B2BUA) replaces the answerer.
+//! same connection (TCP/TLS). The core is the DoS guard plus [`b2bua::Pbx`]: sip-core's
+//! Endpoint (transactions), the digest registrar and a back-to-back user agent.
 
 pub mod b2bua;
 pub mod core;
