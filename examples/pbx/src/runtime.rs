@@ -134,6 +134,9 @@ pub async fn run(loaded: Loaded, data_dir: &Path) -> Result<(), StartError> {
         .into_iter()
         .map(|(t, a)| (crate::sip::core::to_core(t), a))
         .collect();
+    let media_ip = local
+        .first()
+        .map_or(std::net::IpAddr::from([127, 0, 0, 1]), |(_, a)| a.ip());
     let realm = cfg.sip.domain.clone().unwrap_or_else(|| {
         local
             .first()
@@ -148,13 +151,23 @@ pub async fn run(loaded: Loaded, data_dir: &Path) -> Result<(), StartError> {
         no_answer: Duration::from_secs(cfg.calls.no_answer_secs),
         no_answer_status: cfg.calls.no_answer_status.0,
         nonce_secret: rand::random(),
+        relay_ip: (cfg.media.mode == crate::config::MediaMode::Relay).then_some(media_ip),
     };
+    let budget = rtp_media::budget::BudgetConfig {
+        connections: cfg.media.connections,
+        ..rtp_media::budget::BudgetConfig::default()
+    };
+    let media = crate::sip::core::Media::new(
+        crate::media::PortAllocator::new(cfg.media.rtp_ports),
+        Arc::new(Mutex::new(rtp_media::budget::MediaBudget::new(budget))),
+        media_ip,
+    );
     let (in_tx, in_rx) = mpsc::channel(4096);
     let transports = server.start(in_tx, stop.clone());
     let core = tokio::spawn(crate::sip::core::run(
         in_rx,
         transports,
-        Pbx::new(settings, credentials),
+        (Pbx::new(settings, credentials), media),
         DosGuard::new(cfg.dos.clone()),
         notice_tx,
         stop.clone(),

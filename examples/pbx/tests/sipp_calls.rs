@@ -47,7 +47,12 @@ fn mv29_registered_users_call_each_other_through_the_b2bua() {
 
     // The callee answers from the port it registered from; the caller calls 202 as 201.
     let calls = "200";
-    let uas = Background::start(&dir, "", callee_port, &["-sn", "uas", "-m", calls]);
+    let uas = Background::start(
+        &dir,
+        "",
+        callee_port,
+        &["-sn", "uas", "-m", calls, "-trace_msg"],
+    );
     std::thread::sleep(std::time::Duration::from_millis(300));
     let sf = scenario("call_as_user.xml");
     let args = [
@@ -62,6 +67,25 @@ fn mv29_registered_users_call_each_other_through_the_b2bua() {
         uas.stat("SuccessfulCall(C)"),
         200,
         "the callee saw every call"
+    );
+    // Media is relayed by default (MV-36): each INVITE the callee receives offers the PBX's
+    // relay port from the configured range, not the caller's own port (SIPp offers 6000).
+    let log = std::fs::read_dir(&dir)
+        .expect("dir")
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().ends_with("_messages.log"))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+        .expect("uas message trace");
+    let offers: Vec<&str> = log
+        .split("-----")
+        .filter(|block| block.contains("\nINVITE sip:"))
+        .filter_map(|block| block.lines().find(|l| l.starts_with("m=audio ")))
+        .collect();
+    assert_eq!(offers.len(), 200, "one offer per INVITE");
+    assert!(
+        offers.iter().all(|l| l.starts_with("m=audio 312")),
+        "{:?}",
+        &offers[..3]
     );
 }
 

@@ -4,7 +4,8 @@
 //! feeds messages and time, and drains what to send.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::collections::VecDeque;
+use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -16,6 +17,7 @@ use sip_core::transaction::{Transmit, Transport, TxId};
 use sip_core::{HeaderName, Message, Method, ParseError, RequestBuilder};
 use tracing::{debug, info};
 
+use super::sdp::{self, Audio};
 use crate::data::Credentials;
 
 /// Settings of the SIP logic.
@@ -37,6 +39,37 @@ pub struct Settings {
     pub no_answer_status: u16,
     /// Key of the digest nonces (random per start).
     pub nonce_secret: [u8; 32],
+    /// Relay media on this IP (`None`: SDP passes end to end, direct media).
+    pub relay_ip: Option<IpAddr>,
+}
+
+/// Media work for the core task, which owns the RTP sockets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaAction {
+    /// Start a relay for `call` from the caller's offer, then call [`Pbx::media_ready`] or
+    /// [`Pbx::media_failed`].
+    Start {
+        /// The call.
+        call: u64,
+        /// The caller's audio.
+        a: Audio,
+    },
+    /// The call ended: stop its relay.
+    Stop {
+        /// The call.
+        call: u64,
+    },
+}
+
+/// A call waiting for its relay.
+#[derive(Debug)]
+struct Pending {
+    a_tx: TxId,
+    a_req: Message,
+    from: (Transport, SocketAddr),
+    contact: String,
+    callee: String,
+    target: (Transport, SocketAddr),
 }
 
 /// One leg of a call: its dialog (once formed) and where to send.
@@ -56,6 +89,8 @@ struct Call {
     b: Leg,
     ring_deadline: Option<Instant>,
     answered: bool,
+    /// The relay's address for leg A and for leg B, when media is relayed.
+    relay: Option<[SocketAddr; 2]>,
 }
 
 /// A request forwarded to the other leg: answer `server` when `client` gets a final response.
@@ -64,6 +99,8 @@ struct Forwarded {
     call: u64,
     server: TxId,
     bye: bool,
+    /// The request came from leg A (its answer goes back to A).
+    from_a: bool,
 }
 
 /// The SIP logic.
@@ -79,6 +116,8 @@ pub struct Pbx {
     by_a_invite: HashMap<TxId, u64>,
     forwarded: HashMap<TxId, Forwarded>,
     next_call: u64,
+    pending: HashMap<u64, Pending>,
+    media: VecDeque<MediaAction>,
 }
 
 impl std::fmt::Debug for Pbx {
@@ -121,6 +160,8 @@ impl Pbx {
             by_a_invite: HashMap::new(),
             forwarded: HashMap::new(),
             next_call: 0,
+            pending: HashMap::new(),
+            media: VecDeque::new(),
         }
     }
 
@@ -169,6 +210,34 @@ impl Pbx {
     /// Next bytes to send.
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
         self.ep.poll_transmit()
+    }
+
+    /// Next media work for the core task.
+    pub fn poll_media(&mut self) -> Option<MediaAction> {
+        self.media.pop_front()
+    }
+
+    /// The relay for `call` runs: `local` is its address towards leg A and towards leg B.
+    pub fn media_ready(&mut self, now: Instant, call: u64, local: [SocketAddr; 2]) {
+        let Some(p) = self.pending.remove(&call) else {
+            self.media.push_back(MediaAction::Stop { call });
+            return;
+        };
+        let body = sdp::rewrite(p.a_req.body(), local[1]);
+        self.dial(now, call, p, body, Some(local));
+        self.process(now);
+    }
+
+    /// No relay could be had for `call` (budget or ports): 503 to the caller (MV-36).
+    pub fn media_failed(&mut self, now: Instant, call: u64) {
+        if let Some(p) = self.pending.remove(&call) {
+            self.by_a_invite.remove(&p.a_tx);
+            let extra = [(HeaderName::RetryAfter, "5".to_owned())];
+            drop(
+                self.ep
+                    .reply_with(now, p.a_tx, 503, "Media resources exhausted", &extra, None),
+            );
+        }
     }
 
     fn local(&self, t: Transport) -> SocketAddr {
@@ -326,30 +395,63 @@ impl Pbx {
             return;
         };
         let (contact, t, dest) = target;
-        let Some(b_req) = self.outgoing_invite(&req, &contact, &callee, t) else {
+        self.next_call += 1;
+        let id = self.next_call;
+        self.by_a_invite.insert(tx, id);
+        let p = Pending {
+            a_tx: tx,
+            a_req: req,
+            from,
+            contact,
+            callee,
+            target: (t, dest),
+        };
+        match (self.settings.relay_ip, sdp::audio(p.a_req.body())) {
+            (Some(_), Some(a)) => {
+                self.pending.insert(id, p);
+                self.media.push_back(MediaAction::Start { call: id, a });
+            }
+            _ => {
+                let body = (!p.a_req.body().is_empty()).then(|| p.a_req.body().clone());
+                self.dial(now, id, p, body, None);
+            }
+        }
+    }
+
+    /// Sends the callee's INVITE for call `id` with `body` as its SDP.
+    fn dial(
+        &mut self,
+        now: Instant,
+        id: u64,
+        p: Pending,
+        body: Option<Bytes>,
+        relay: Option<[SocketAddr; 2]>,
+    ) {
+        let (t, dest) = p.target;
+        let Some(b_req) = self.outgoing_invite(&p.a_req, &p.contact, &p.callee, t, body) else {
+            self.by_a_invite.remove(&p.a_tx);
             drop(
                 self.ep
-                    .reply(now, tx, 500, "Cannot build the outgoing INVITE"),
+                    .reply(now, p.a_tx, 500, "Cannot build the outgoing INVITE"),
             );
             return;
         };
         let Ok(b_tx) = self.ep.send_request(now, b_req.clone(), t, dest) else {
+            self.by_a_invite.remove(&p.a_tx);
             drop(
                 self.ep
-                    .reply(now, tx, 500, "Cannot send the outgoing INVITE"),
+                    .reply(now, p.a_tx, 500, "Cannot send the outgoing INVITE"),
             );
             return;
         };
-        self.next_call += 1;
-        let id = self.next_call;
-        debug!(call = id, %callee, "call attempt");
+        debug!(call = id, callee = %p.callee, "call attempt");
         self.calls.insert(
             id,
             Call {
-                a_invite: Some(tx),
+                a_invite: Some(p.a_tx),
                 a: Leg {
                     dialog: None,
-                    peer: from,
+                    peer: p.from,
                 },
                 b_invite: Some((b_tx, b_req)),
                 b: Leg {
@@ -358,10 +460,10 @@ impl Pbx {
                 },
                 ring_deadline: Some(now + self.settings.no_answer),
                 answered: false,
+                relay,
             },
         );
         self.by_b_invite.insert(b_tx, id);
-        self.by_a_invite.insert(tx, id);
     }
 
     fn outgoing_invite(
@@ -370,6 +472,7 @@ impl Pbx {
         contact: &str,
         callee: &str,
         t: Transport,
+        body: Option<Bytes>,
     ) -> Option<Message> {
         let from_value = a.values(HeaderName::From).next()?;
         let from_uri = from_value.split(";tag=").next().unwrap_or(from_value);
@@ -392,12 +495,12 @@ impl Pbx {
             )
             .contact(&self.contact(t))
             .header(HeaderName::UserAgent, &self.settings.user_agent);
-        if !a.body().is_empty() {
+        if let Some(body) = body {
             let ct = a
                 .values(HeaderName::ContentType)
                 .next()
                 .unwrap_or("application/sdp");
-            b = b.body(ct, a.body().clone());
+            b = b.body(ct, body);
         }
         b.build().ok()
     }
@@ -412,6 +515,33 @@ impl Pbx {
         })
     }
 
+    /// The body of `m` for the leg it goes to: with the relay's address for that leg.
+    fn relayed_body(
+        relay: Option<[SocketAddr; 2]>,
+        m: &Message,
+        towards_a: bool,
+    ) -> Option<(String, Bytes)> {
+        let (ct, body) = Self::body_of(m)?;
+        let Some(relay) = relay else {
+            return Some((ct, body));
+        };
+        let addr = if towards_a { relay[0] } else { relay[1] };
+        Some((ct, sdp::rewrite(&body, addr).unwrap_or(body)))
+    }
+
+    fn relay_of(&self, call: u64) -> Option<[SocketAddr; 2]> {
+        self.calls.get(&call).and_then(|c| c.relay)
+    }
+
+    /// Forgets call `id`, stopping its relay.
+    fn drop_call(&mut self, id: u64) -> Option<Call> {
+        let call = self.calls.remove(&id)?;
+        if call.relay.is_some() {
+            self.media.push_back(MediaAction::Stop { call: id });
+        }
+        Some(call)
+    }
+
     fn on_response(&mut self, now: Instant, tx: TxId, resp: &Message) {
         if let Some(&id) = self.by_b_invite.get(&tx) {
             self.on_b_invite_response(now, id, tx, resp);
@@ -419,7 +549,7 @@ impl Pbx {
             let code = resp.status().unwrap_or(500);
             if code >= 200 {
                 self.forwarded.remove(&tx);
-                let body = Self::body_of(resp);
+                let body = Self::relayed_body(self.relay_of(fw.call), resp, fw.from_a);
                 let b = body.as_ref().map(|(ct, b)| (ct.as_str(), b));
                 drop(
                     self.ep
@@ -444,7 +574,7 @@ impl Pbx {
         if code == 100 {
             return;
         }
-        let body = Self::body_of(resp);
+        let body = Self::relayed_body(self.relay_of(id), resp, true);
         let b = body.as_ref().map(|(ct, b)| (ct.as_str(), b));
         let extra = [(HeaderName::Contact, self.contact(a_t))];
         let reason = resp.reason().unwrap_or("").to_owned();
@@ -454,13 +584,14 @@ impl Pbx {
         }
         self.by_b_invite.remove(&tx);
         self.by_a_invite.remove(&a_tx);
-        let Some(mut call) = self.calls.remove(&id) else {
-            return;
-        };
         if code >= 300 {
+            self.drop_call(id);
             drop(self.ep.reply_with(now, a_tx, code, &reason, &[], None));
             return;
         }
+        let Some(mut call) = self.calls.remove(&id) else {
+            return;
+        };
         // 2xx: form both dialogs, ACK the callee, answer the caller.
         let b_req = call.b_invite.take().map(|(_, r)| r);
         let b_dialog = b_req.as_ref().and_then(|r| Dialog::uac(r, resp).ok());
@@ -540,13 +671,14 @@ impl Pbx {
         let result = self.forward(now, req, &id, &mut call);
         self.calls.insert(call_id, call);
         match result {
-            Ok((ctx, bye)) => {
+            Ok((ctx, bye, from_a)) => {
                 self.forwarded.insert(
                     ctx,
                     Forwarded {
                         call: call_id,
                         server: tx,
                         bye,
+                        from_a,
                     },
                 );
             }
@@ -561,8 +693,9 @@ impl Pbx {
         req: &Message,
         id: &DialogId,
         call: &mut Call,
-    ) -> Result<(TxId, bool), (u16, &'static str)> {
+    ) -> Result<(TxId, bool, bool), (u16, &'static str)> {
         let from_a = call.a.dialog.as_ref().is_some_and(|d| d.id() == id);
+        let call_relay = call.relay;
         let (this, other) = if from_a {
             (&mut call.a, &mut call.b)
         } else {
@@ -582,7 +715,7 @@ impl Pbx {
         let mut b = od
             .request(method, (ot.as_str(), &local, &branch))
             .map_err(|_| (500, "Cannot forward"))?;
-        if let Some((ct, body)) = Self::body_of(req) {
+        if let Some((ct, body)) = Self::relayed_body(call_relay, req, !from_a) {
             b = b.body(&ct, body);
         }
         if matches!(method, Method::Invite | Method::Update) {
@@ -593,14 +726,16 @@ impl Pbx {
             .ep
             .send_request(now, fwd, ot, odest)
             .map_err(|_| (500, "Cannot forward"))?;
-        Ok((ctx, method == Method::Bye))
+        Ok((ctx, method == Method::Bye, from_a))
     }
 
     fn on_cancelled(&mut self, now: Instant, invite: TxId) {
         let Some(id) = self.by_a_invite.remove(&invite) else {
             return;
         };
-        if let Some(call) = self.calls.remove(&id)
+        // A call still waiting for its relay just stops waiting (media_ready then stops it).
+        self.pending.remove(&id);
+        if let Some(call) = self.drop_call(id)
             && let Some((b_tx, _)) = call.b_invite
         {
             self.by_b_invite.remove(&b_tx);
@@ -609,7 +744,7 @@ impl Pbx {
     }
 
     fn no_answer(&mut self, now: Instant, id: u64) {
-        let Some(call) = self.calls.remove(&id) else {
+        let Some(call) = self.drop_call(id) else {
             return;
         };
         if let Some(a_tx) = call.a_invite {
@@ -630,7 +765,7 @@ impl Pbx {
 
     fn on_failure(&mut self, now: Instant, tx: TxId) {
         if let Some(id) = self.by_b_invite.remove(&tx) {
-            if let Some(call) = self.calls.remove(&id)
+            if let Some(call) = self.drop_call(id)
                 && let Some(a_tx) = call.a_invite
             {
                 self.by_a_invite.remove(&a_tx);
@@ -645,7 +780,7 @@ impl Pbx {
     }
 
     fn end_call(&mut self, id: u64) {
-        if let Some(call) = self.calls.remove(&id) {
+        if let Some(call) = self.drop_call(id) {
             for leg in [call.a, call.b] {
                 if let Some(d) = leg.dialog {
                     self.by_dialog.remove(d.id());

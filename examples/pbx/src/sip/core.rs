@@ -8,9 +8,15 @@ use std::time::Instant;
 use tokio::sync::{mpsc, watch};
 use tracing::{debug, warn};
 
-use super::b2bua::Pbx;
+use std::sync::{Arc, Mutex};
+
+use rtp_media::budget::MediaBudget;
+use rtp_media::relay::Leg;
+
+use super::b2bua::{MediaAction, Pbx};
 use super::{ConnId, Inbound, Outbound, Transport, Transports};
 use crate::dos::{Change, DosGuard};
+use crate::media::{CallRelay, LegSpec, PortAllocator};
 use crate::notice::Notice;
 
 /// The sip-core transport of a listener transport.
@@ -32,11 +38,66 @@ const fn from_core(t: sip_core::transaction::Transport) -> Transport {
     }
 }
 
+/// The RTP side of the core: port range, media budget, relay IP and running relays.
+pub struct Media {
+    /// RTP ports.
+    pub ports: PortAllocator,
+    /// The MV-36 budget.
+    pub budget: Arc<Mutex<MediaBudget>>,
+    /// Where relays bind.
+    pub ip: IpAddr,
+    relays: HashMap<u64, CallRelay>,
+}
+
+impl Media {
+    /// Media on `ip` with `ports` and `budget`.
+    pub fn new(ports: PortAllocator, budget: Arc<Mutex<MediaBudget>>, ip: IpAddr) -> Self {
+        Self {
+            ports,
+            budget,
+            ip,
+            relays: HashMap::new(),
+        }
+    }
+
+    /// Carries out what the SIP logic asked for media, until it asks nothing more.
+    async fn serve(&mut self, pbx: &mut Pbx) {
+        while let Some(action) = pbx.poll_media() {
+            match action {
+                MediaAction::Start { call, a } => {
+                    let spec = |remote| LegSpec {
+                        remote,
+                        codec: a.codec,
+                        payload_type: a.payload_type,
+                    };
+                    let legs = [spec(a.remote), spec(None)];
+                    match CallRelay::start(&self.ports, &self.budget, self.ip, legs).await {
+                        Ok(relay) => {
+                            let local = [relay.local_addr(Leg::A), relay.local_addr(Leg::B)];
+                            self.relays.insert(call, relay);
+                            pbx.media_ready(now(), call, local);
+                        }
+                        Err(e) => {
+                            warn!(call, "no media relay: {e}");
+                            pbx.media_failed(now(), call);
+                        }
+                    }
+                }
+                MediaAction::Stop { call } => {
+                    if let Some(relay) = self.relays.remove(&call) {
+                        let _report = relay.stop().await;
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Runs until `stop` turns true or the transports are gone.
 pub async fn run(
     mut inbound: mpsc::Receiver<Inbound>,
     transports: Transports,
-    mut pbx: Pbx,
+    (mut pbx, mut media): (Pbx, Media),
     mut dos: DosGuard,
     notices: mpsc::UnboundedSender<Notice>,
     mut stop: watch::Receiver<bool>,
@@ -59,6 +120,7 @@ pub async fn run(
             () = sleep_until(wake) => {
                 dos.handle_timeout(now()).into_iter().for_each(notify);
                 pbx.handle_timeout(now());
+                media.serve(&mut pbx).await;
                 flush(&mut pbx, &transports, &conns).await;
                 continue;
             }
@@ -90,6 +152,7 @@ pub async fn run(
                 pbx.handle_invalid(to_core(msg.transport), msg.from, &e);
             }
         }
+        media.serve(&mut pbx).await;
         flush(&mut pbx, &transports, &conns).await;
     }
 }

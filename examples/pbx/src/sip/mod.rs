@@ -8,6 +8,7 @@
 
 pub mod b2bua;
 pub mod core;
+pub mod sdp;
 mod transport;
 
 use std::net::SocketAddr;
