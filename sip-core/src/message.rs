@@ -217,7 +217,8 @@ impl Message {
                 .next()
                 .unwrap_or(Err(err(HeaderErrorKind::Missing)));
         }
-        let mut lines = self.values(H::NAME);
+        // Count the lines by name only: a cached value needs no text.
+        let mut lines = self.headers.iter().filter(|e| e.known == Some(H::NAME));
         let first = lines.next().ok_or(err(HeaderErrorKind::Missing))?;
         if lines.next().is_some() {
             return Err(err(HeaderErrorKind::Multiple));
@@ -225,7 +226,7 @@ impl Message {
         if let Some(h) = H::cached(self) {
             return Ok(h);
         }
-        H::decode(first).map_err(|e| err(HeaderErrorKind::Invalid(e)))
+        H::decode(self.text(first.value)).map_err(|e| err(HeaderErrorKind::Invalid(e)))
     }
 
     /// Like [`Message::header`], but `Ok(None)` when the header is absent.

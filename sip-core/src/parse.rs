@@ -121,7 +121,7 @@ impl ParseOptions {
         if !buf.is_empty() && buf.iter().all(|&b| b == b'\r' || b == b'\n') {
             return Ok(Datagram::KeepAlive);
         }
-        let head = self.parse_head(&buf)?;
+        let (head, text) = self.parse_head_text(&buf)?;
         let available = buf.len().saturating_sub(head.body_start);
         let body_len = match head.content_length {
             ContentLengthInfo::Absent | ContentLengthInfo::Conflicting => available,
@@ -147,12 +147,18 @@ impl ParseOptions {
                 ));
             }
         };
-        let msg = build(buf, head, body_len);
-        self.validate(msg).map(Datagram::Message)
+        // `text` (the head, validated as UTF-8 once) borrows `buf`: the message gets a clone.
+        let msg = build(buf.clone(), head, body_len);
+        self.validate_text(msg, text).map(Datagram::Message)
     }
 
     /// Frames the head of `buf` (start line, header index). `Truncated` when no empty line.
     pub(crate) fn parse_head(&self, buf: &[u8]) -> Result<Head, ParseError> {
+        self.parse_head_text(buf).map(|(head, _)| head)
+    }
+
+    /// [`ParseOptions::parse_head`], also returning the head as text (validated once).
+    fn parse_head_text<'b>(&self, buf: &'b [u8]) -> Result<(Head, &'b str), ParseError> {
         let (line_end, mut pos) = self.line(buf, 0)?;
         let first = buf.get(..line_end).unwrap_or(&[]);
         if first.is_empty() {
@@ -232,12 +238,13 @@ impl ParseOptions {
             }
         }
         let start = self.start_line(first, head_text)?;
-        Ok(Head {
+        let head = Head {
             start,
             headers,
             body_start,
             content_length: cl,
-        })
+        };
+        Ok((head, head_text))
     }
 
     /// Finds the line starting at `pos`: (end of content, start of next line).
@@ -324,16 +331,33 @@ impl ParseOptions {
     }
 
     /// The strict checks on a framed message. On failure the message rides in the error.
-    pub(crate) fn validate(&self, mut msg: Message) -> Result<Message, ParseError> {
-        match self.check(&mut msg) {
+    pub(crate) fn validate(&self, msg: Message) -> Result<Message, ParseError> {
+        let buf = msg.buf.clone();
+        let head_end = buf.len() - msg.body.len();
+        match std::str::from_utf8(buf.get(..head_end).unwrap_or(&[])) {
+            Ok(text) => self.validate_text(msg, text),
+            Err(_) => Err(ParseError::with_message(ParseErrorKind::NonUtf8, msg)),
+        }
+    }
+
+    /// [`ParseOptions::validate`] with the head already known as text (`head` holds the
+    /// same bytes as the message's head).
+    fn validate_text(&self, mut msg: Message, head: &str) -> Result<Message, ParseError> {
+        match self.check(&mut msg, head) {
             Ok(()) => Ok(msg),
             Err(kind) => Err(ParseError::with_message(kind, msg)),
         }
     }
 
-    fn check(&self, msg: &mut Message) -> Result<(), ParseErrorKind> {
-        let version = msg.version();
-        let (major, minor) = parse_version(version).ok_or(ParseErrorKind::Version)?;
+    fn check(&self, msg: &mut Message, head: &str) -> Result<(), ParseErrorKind> {
+        let text = |span: Span| head.get(span.range()).unwrap_or("");
+        let (version, req_method) = match msg.start {
+            Start::Request {
+                version, method, ..
+            } => (version, Method::parse(text(method)).ok()),
+            Start::Response { version, .. } => (version, None),
+        };
+        let (major, minor) = parse_version(text(version)).ok_or(ParseErrorKind::Version)?;
         match msg.start {
             Start::Request {
                 method,
@@ -342,16 +366,16 @@ impl ParseOptions {
             } => {
                 // Single SP separators, nothing after the version.
                 let regular = method.end + 1 == uri.start && uri.end + 1 == version.start;
-                let line_len = line_length(&msg.buf);
+                let line_len = line_length(head.as_bytes());
                 if (!regular || version.end as usize != line_len)
                     && !self.allow_extra_request_line_spaces
                 {
                     return Err(ParseErrorKind::StartLine);
                 }
-                if msg.method().is_none() {
+                if req_method.is_none() {
                     return Err(ParseErrorKind::Method);
                 }
-                let uri_text = msg.request_uri_str().unwrap_or("");
+                let mut uri_text = text(uri);
                 if uri_text.starts_with('<') && uri_text.ends_with('>') && uri_text.len() >= 2 {
                     if !self.allow_bracketed_request_uri {
                         return Err(ParseErrorKind::RequestUriBracketed);
@@ -363,8 +387,8 @@ impl ParseOptions {
                     if let Start::Request { uri, .. } = &mut msg.start {
                         *uri = inner;
                     }
+                    uri_text = text(inner);
                 }
-                let uri_text = msg.request_uri_str().unwrap_or("");
                 if uri_text.bytes().any(|b| b == b' ' || b == b'\t') {
                     return Err(ParseErrorKind::RequestUri(
                         crate::error::UriError::Character,
@@ -388,9 +412,6 @@ impl ParseOptions {
         if (major, minor) != (2, 0) {
             return Err(ParseErrorKind::UnsupportedVersion { major, minor });
         }
-        let head_end = msg.buf.len() - msg.body.len();
-        let head = std::str::from_utf8(msg.buf.get(..head_end).unwrap_or(&[]))
-            .map_err(|_| ParseErrorKind::NonUtf8)?;
         let mut cache = crate::cache::Cache::default();
         let mut cseq_lines = 0usize;
         let mut first_cseq: Option<CSeq<'_>> = None;
@@ -447,7 +468,7 @@ impl ParseOptions {
             })?;
         }
         msg.cache = Some(Box::new(cache));
-        if let Some(method) = msg.method()
+        if let Some(method) = req_method
             && cseq_lines == 1
             && let Some(c) = first_cseq
             && c.method != method
