@@ -157,11 +157,13 @@ pub async fn run(loaded: Loaded, data_dir: &Path) -> Result<(), StartError> {
         connections: cfg.media.connections,
         ..rtp_media::budget::BudgetConfig::default()
     };
-    let media = crate::sip::core::Media::new(
+    let mut media = crate::sip::core::Media::new(
         crate::media::PortAllocator::new(cfg.media.rtp_ports),
         Arc::new(Mutex::new(rtp_media::budget::MediaBudget::new(budget))),
         media_ip,
     );
+    media.cdr = (!cfg.cdr.path.as_os_str().is_empty())
+        .then(|| crate::cdr::CdrWriter::new(dir.path(&cfg.cdr.path)));
     let (in_tx, in_rx) = mpsc::channel(4096);
     let transports = server.start(in_tx, stop.clone());
     let core = tokio::spawn(crate::sip::core::run(

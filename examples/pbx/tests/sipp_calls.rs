@@ -87,6 +87,17 @@ fn mv29_registered_users_call_each_other_through_the_b2bua() {
         "{:?}",
         &offers[..3]
     );
+    // One JSON-lines call record per call (issue 10: CDRs), answered, 201 -> 202.
+    let cdrs = std::fs::read_to_string(pbx.data.join("cdr.jsonl")).expect("cdr.jsonl");
+    let answered = cdrs
+        .lines()
+        .filter(|l| {
+            l.contains("\"disposition\":\"answered\"")
+                && l.contains("\"caller\":\"201\"")
+                && l.contains("\"callee\":\"202\"")
+        })
+        .count();
+    assert_eq!(answered, 200, "{}", cdrs.lines().next().unwrap_or(""));
 }
 
 #[test]

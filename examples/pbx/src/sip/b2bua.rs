@@ -18,7 +18,9 @@ use sip_core::{HeaderName, Message, Method, ParseError, RequestBuilder};
 use tracing::{debug, info};
 
 use super::sdp::{self, Audio};
+use crate::cdr::{CdrRecord, Disposition};
 use crate::data::Credentials;
+use crate::delivery::wall_now;
 
 /// Settings of the SIP logic.
 #[derive(Debug, Clone)]
@@ -91,6 +93,18 @@ struct Call {
     answered: bool,
     /// The relay's address for leg A and for leg B, when media is relayed.
     relay: Option<[SocketAddr; 2]>,
+    /// For the call record: the caller's Call-ID, caller, callee, times, codec.
+    record: Record,
+}
+
+#[derive(Debug)]
+struct Record {
+    call_id: String,
+    caller: String,
+    callee: String,
+    start: events::Timestamp,
+    answer: Option<events::Timestamp>,
+    codec: Option<String>,
 }
 
 /// A request forwarded to the other leg: answer `server` when `client` gets a final response.
@@ -118,6 +132,7 @@ pub struct Pbx {
     next_call: u64,
     pending: HashMap<u64, Pending>,
     media: VecDeque<MediaAction>,
+    cdrs: VecDeque<CdrRecord>,
 }
 
 impl std::fmt::Debug for Pbx {
@@ -162,6 +177,7 @@ impl Pbx {
             next_call: 0,
             pending: HashMap::new(),
             media: VecDeque::new(),
+            cdrs: VecDeque::new(),
         }
     }
 
@@ -210,6 +226,11 @@ impl Pbx {
     /// Next bytes to send.
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
         self.ep.poll_transmit()
+    }
+
+    /// Next call detail record to write.
+    pub fn poll_cdr(&mut self) -> Option<CdrRecord> {
+        self.cdrs.pop_front()
     }
 
     /// Next media work for the core task.
@@ -445,6 +466,23 @@ impl Pbx {
             return;
         };
         debug!(call = id, callee = %p.callee, "call attempt");
+        let record = Record {
+            call_id: p
+                .a_req
+                .call_id()
+                .map(|c| c.0.to_owned())
+                .unwrap_or_default(),
+            caller: p
+                .a_req
+                .from()
+                .ok()
+                .and_then(|f| f.uri().as_sip().and_then(|u| u.user().map(str::to_owned)))
+                .unwrap_or_default(),
+            callee: p.callee.clone(),
+            start: wall_now(),
+            answer: None,
+            codec: sdp::audio(p.a_req.body()).map(|a| a.codec.to_string()),
+        };
         self.calls.insert(
             id,
             Call {
@@ -461,6 +499,7 @@ impl Pbx {
                 ring_deadline: Some(now + self.settings.no_answer),
                 answered: false,
                 relay,
+                record,
             },
         );
         self.by_b_invite.insert(b_tx, id);
@@ -533,12 +572,24 @@ impl Pbx {
         self.calls.get(&call).and_then(|c| c.relay)
     }
 
-    /// Forgets call `id`, stopping its relay.
-    fn drop_call(&mut self, id: u64) -> Option<Call> {
+    /// Forgets call `id`, stopping its relay and writing its record.
+    fn drop_call(&mut self, id: u64, how: Disposition) -> Option<Call> {
         let call = self.calls.remove(&id)?;
         if call.relay.is_some() {
             self.media.push_back(MediaAction::Stop { call: id });
         }
+        let r = &call.record;
+        let mut rec = CdrRecord::new(
+            r.call_id.clone(),
+            r.caller.clone(),
+            r.callee.clone(),
+            r.start,
+            r.answer,
+            wall_now(),
+            how,
+        );
+        rec.codecs = [r.codec.clone(), r.codec.clone()];
+        self.cdrs.push_back(rec);
         Some(call)
     }
 
@@ -585,7 +636,7 @@ impl Pbx {
         self.by_b_invite.remove(&tx);
         self.by_a_invite.remove(&a_tx);
         if code >= 300 {
-            self.drop_call(id);
+            self.drop_call(id, disposition(code));
             drop(self.ep.reply_with(now, a_tx, code, &reason, &[], None));
             return;
         }
@@ -619,6 +670,7 @@ impl Pbx {
         call.a_invite = None;
         call.ring_deadline = None;
         call.answered = true;
+        call.record.answer = Some(wall_now());
         call.a.dialog = Some(a_dialog);
         call.b.dialog = Some(b_dialog);
         self.calls.insert(id, call);
@@ -735,7 +787,7 @@ impl Pbx {
         };
         // A call still waiting for its relay just stops waiting (media_ready then stops it).
         self.pending.remove(&id);
-        if let Some(call) = self.drop_call(id)
+        if let Some(call) = self.drop_call(id, Disposition::Cancelled)
             && let Some((b_tx, _)) = call.b_invite
         {
             self.by_b_invite.remove(&b_tx);
@@ -744,7 +796,7 @@ impl Pbx {
     }
 
     fn no_answer(&mut self, now: Instant, id: u64) {
-        let Some(call) = self.drop_call(id) else {
+        let Some(call) = self.drop_call(id, Disposition::NoAnswer) else {
             return;
         };
         if let Some(a_tx) = call.a_invite {
@@ -765,7 +817,7 @@ impl Pbx {
 
     fn on_failure(&mut self, now: Instant, tx: TxId) {
         if let Some(id) = self.by_b_invite.remove(&tx) {
-            if let Some(call) = self.drop_call(id)
+            if let Some(call) = self.drop_call(id, Disposition::Failed)
                 && let Some(a_tx) = call.a_invite
             {
                 self.by_a_invite.remove(&a_tx);
@@ -780,7 +832,7 @@ impl Pbx {
     }
 
     fn end_call(&mut self, id: u64) {
-        if let Some(call) = self.drop_call(id) {
+        if let Some(call) = self.drop_call(id, Disposition::Answered) {
             for leg in [call.a, call.b] {
                 if let Some(d) = leg.dialog {
                     self.by_dialog.remove(d.id());
@@ -788,5 +840,17 @@ impl Pbx {
             }
             info!(call = id, "call ended");
         }
+    }
+}
+
+/// The call-record disposition of a final failure response.
+fn disposition(code: u16) -> Disposition {
+    match code {
+        486 | 600 => Disposition::Busy,
+        603 => Disposition::Rejected,
+        408 | 480 => Disposition::NoAnswer,
+        487 => Disposition::Cancelled,
+        403 | 503 => Disposition::Refused,
+        _ => Disposition::Failed,
     }
 }

@@ -15,6 +15,7 @@ use rtp_media::relay::Leg;
 
 use super::b2bua::{MediaAction, Pbx};
 use super::{ConnId, Inbound, Outbound, Transport, Transports};
+use crate::cdr::CdrWriter;
 use crate::dos::{Change, DosGuard};
 use crate::media::{CallRelay, LegSpec, PortAllocator};
 use crate::notice::Notice;
@@ -47,6 +48,8 @@ pub struct Media {
     /// Where relays bind.
     pub ip: IpAddr,
     relays: HashMap<u64, CallRelay>,
+    /// Where call detail records go (`None`: not written).
+    pub cdr: Option<CdrWriter>,
 }
 
 impl Media {
@@ -57,11 +60,19 @@ impl Media {
             budget,
             ip,
             relays: HashMap::new(),
+            cdr: None,
         }
     }
 
     /// Carries out what the SIP logic asked for media, until it asks nothing more.
     async fn serve(&mut self, pbx: &mut Pbx) {
+        while let Some(rec) = pbx.poll_cdr() {
+            if let Some(w) = &self.cdr
+                && let Err(e) = w.write(&rec)
+            {
+                warn!("call record not written: {e}");
+            }
+        }
         while let Some(action) = pbx.poll_media() {
             match action {
                 MediaAction::Start { call, a } => {
