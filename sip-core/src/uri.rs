@@ -122,37 +122,61 @@ fn parse_ipv6(s: &str) -> Result<Ipv6Addr, UriError> {
     Err(UriError::Ipv6)
 }
 
+/// Byte classes of a host name: 0 not allowed, then ALPHA, DIGIT, `-`, `.`.
+const HOST_ALPHA: u8 = 1;
+const HOST_DASH: u8 = 3;
+const HOST_DOT: u8 = 4;
+
+const fn host_class(b: u8) -> u8 {
+    match b {
+        b'a'..=b'z' | b'A'..=b'Z' => HOST_ALPHA,
+        b'0'..=b'9' => 2,
+        b'-' => HOST_DASH,
+        b'.' => HOST_DOT,
+        _ => 0,
+    }
+}
+
+const HOST_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = host_class(i as u8);
+        i += 1;
+    }
+    t
+};
+
 /// RFC 3261 `hostname = *( domainlabel "." ) toplabel [ "." ]`, at most 255 octets
-/// (RFC 1035 §2.3.4); one pass over the bytes.
+/// (RFC 1035 §2.3.4); one pass over the bytes with a class table.
 fn is_hostname(s: &str) -> bool {
     let b = s.as_bytes();
     let b = b.strip_suffix(b".").unwrap_or(b);
     if b.is_empty() || b.len() > 255 {
         return false;
     }
-    let mut prev = b'.';
+    let mut prev = HOST_DOT;
     let mut label_start = 0;
     for (i, &c) in b.iter().enumerate() {
-        match c {
-            b'.' => {
-                // A label neither empty nor ending in `-`.
-                if prev == b'.' || prev == b'-' {
-                    return false;
-                }
+        let k = HOST_CLASS[c as usize];
+        if k == 0 {
+            return false;
+        }
+        if k >= HOST_DASH {
+            // No label starts with `-` or is empty; none ends in `-`.
+            if prev == HOST_DOT || (k == HOST_DOT && prev == HOST_DASH) {
+                return false;
+            }
+            if k == HOST_DOT {
                 label_start = i + 1;
             }
-            b'-' => {
-                if prev == b'.' {
-                    return false; // label starts with `-`
-                }
-            }
-            c if c.is_ascii_alphanumeric() => {}
-            _ => return false,
         }
-        prev = c;
+        prev = k;
     }
     // toplabel ends alphanumeric and starts with ALPHA.
-    prev != b'-' && b.get(label_start).is_some_and(u8::is_ascii_alphabetic)
+    prev != HOST_DASH
+        && b.get(label_start)
+            .is_some_and(|&c| HOST_CLASS[c as usize] == HOST_ALPHA)
 }
 
 /// Parses `"[" host "]" / host` followed by an optional `":" port`.
@@ -274,11 +298,21 @@ impl<'a> SipUri<'a> {
             }
             None => (None, None),
         };
-        let (before_headers, headers) = match split_byte(rest, b'?') {
-            Some((a, h)) => (a, Some(h)),
+        // One pass for the first `?` and, before it, the first `;`.
+        let (mut semi, mut question) = (None, None);
+        for (i, &c) in rest.as_bytes().iter().enumerate() {
+            if c == b';' && semi.is_none() {
+                semi = Some(i);
+            } else if c == b'?' {
+                question = Some(i);
+                break;
+            }
+        }
+        let (before_headers, headers) = match question {
+            Some(q) => (rest.get(..q).unwrap_or(""), rest.get(q + 1..)),
             None => (rest, None),
         };
-        let (hostport, params) = match find_byte(before_headers, b';') {
+        let (hostport, params) = match semi {
             Some(i) => (
                 before_headers.get(..i).unwrap_or(""),
                 before_headers.get(i..).unwrap_or(""),

@@ -85,8 +85,12 @@ impl<'a> Iterator for ListItems<'a> {
         let mut in_angle = false;
         while i < b.len() {
             // Skip the bytes no state cares about in a tight loop.
-            while b.get(i).is_some_and(|&c| !LIST_SPECIAL[c as usize]) {
-                i += 1;
+            match b
+                .get(i..)
+                .and_then(|r| r.iter().position(|&c| LIST_SPECIAL[c as usize]))
+            {
+                Some(skip) => i += skip,
+                None => break,
             }
             let Some(&c) = b.get(i) else { break };
             match c {
