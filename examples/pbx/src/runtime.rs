@@ -152,6 +152,14 @@ pub async fn run(loaded: Loaded, data_dir: &Path) -> Result<(), StartError> {
         no_answer_status: cfg.calls.no_answer_status.0,
         nonce_secret: rand::random(),
         relay_ip: (cfg.media.mode == crate::config::MediaMode::Relay).then_some(media_ip),
+        forward_always: cfg
+            .users
+            .iter()
+            .filter_map(|u| {
+                let to = u.forward_always.as_ref()?;
+                Some((u.extension.get_ref().clone(), to.get_ref().clone()))
+            })
+            .collect(),
     };
     let budget = rtp_media::budget::BudgetConfig {
         connections: cfg.media.connections,

@@ -120,3 +120,49 @@ fn mv29_wrong_password_gets_401_again() {
     );
     assert_eq!((run.code, run.stat("SuccessfulCall(C)")), (0, 3));
 }
+
+#[test]
+fn unconditional_forwarding_reaches_the_target_and_loops_are_refused() {
+    // [[users]] forward_always: calls to 203 ring 202; 204 and 205 forward to each other.
+    if !testkit::peer("sipp") {
+        return;
+    }
+    let dir = temp_dir("sipp-fwd");
+    let users = format!(
+        "{USERS}[[users]]\nextension = \"203\"\npassword = \"p203\"\nforward_always = \"202\"\n\
+         [[users]]\nextension = \"204\"\npassword = \"p204\"\nforward_always = \"205\"\n\
+         [[users]]\nextension = \"205\"\npassword = \"p205\"\nforward_always = \"204\"\n"
+    );
+    let config = format!("{EPHEMERAL_SIP}[media]\nrtp_ports = \"31400-31499\"\n{users}");
+    let pbx = Pbx::start(&dir, &config);
+    let target = pbx.addr("udp").to_string();
+    let (caller_port, callee_port) = (sipp::free_udp_port(), sipp::free_udp_port());
+    assert_eq!(
+        register(&dir, &target, "201", "s3cret-201", caller_port).code,
+        0
+    );
+    assert_eq!(
+        register(&dir, &target, "202", "s3cret-202", callee_port).code,
+        0
+    );
+    let uas = Background::start(&dir, "", callee_port, &["-sn", "uas", "-m", "5"]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let sf = scenario("call_as_user.xml");
+    let args = [
+        "-sf", &sf, "-key", "caller", "201", "-s", "203", "-m", "5", "-r", "20",
+    ];
+    let run = sipp::run(&dir, &target, caller_port, &args);
+    assert_eq!(run.stat("SuccessfulCall(C)"), 5, "{:?}", run.stats);
+    assert_eq!(
+        uas.wait().stat("SuccessfulCall(C)"),
+        5,
+        "202 answered the calls to 203"
+    );
+    // A forwarding loop is refused (482) rather than followed forever.
+    let args = [
+        "-sf", &sf, "-key", "caller", "201", "-s", "204", "-m", "2", "-r", "20",
+    ];
+    let run = sipp::run(&dir, &target, caller_port, &args);
+    assert_eq!(run.stat("SuccessfulCall(C)"), 0);
+    assert_eq!(run.stat("FailedUnexpectedMessage(C)"), 2);
+}

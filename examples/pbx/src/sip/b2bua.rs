@@ -43,6 +43,8 @@ pub struct Settings {
     pub nonce_secret: [u8; 32],
     /// Relay media on this IP (`None`: SDP passes end to end, direct media).
     pub relay_ip: Option<IpAddr>,
+    /// Unconditional call forwarding: extension → where its calls go.
+    pub forward_always: HashMap<String, String>,
 }
 
 /// Media work for the core task, which owns the RTP sockets.
@@ -386,6 +388,17 @@ impl Pbx {
         self.settings.realm.to_ascii_lowercase()
     }
 
+    /// Follows unconditional forwarding from `ext` (at most 8 hops; `None` on a loop).
+    fn forwarded_target(&self, mut ext: String) -> Option<String> {
+        for _ in 0..8 {
+            match self.settings.forward_always.get(&ext) {
+                Some(next) => ext.clone_from(next),
+                None => return Some(ext),
+            }
+        }
+        None
+    }
+
     fn on_invite(&mut self, now: Instant, tx: TxId, req: Message, from: (Transport, SocketAddr)) {
         if self.caller(&req, from.1).is_none() {
             drop(
@@ -399,6 +412,13 @@ impl Pbx {
             .and_then(|u| u.as_sip().and_then(|s| s.user().map(str::to_owned)))
         else {
             drop(self.ep.reply(now, tx, 404, "Not Found"));
+            return;
+        };
+        let Some(callee) = self.forwarded_target(callee) else {
+            drop(
+                self.ep
+                    .reply(now, tx, 482, "Loop Detected in call forwarding"),
+            );
             return;
         };
         if self.creds.password(&callee).is_none() {
