@@ -160,6 +160,12 @@ pub async fn run(loaded: Loaded, data_dir: &Path) -> Result<(), StartError> {
                 Some((u.extension.get_ref().clone(), to.get_ref().clone()))
             })
             .collect(),
+        licence: licence.clone(),
+        terminals: cfg
+            .users
+            .iter()
+            .map(|u| (u.extension.get_ref().clone(), u.terminal.licensing()))
+            .collect(),
     };
     let budget = rtp_media::budget::BudgetConfig {
         connections: cfg.media.connections,

@@ -21,6 +21,7 @@ use super::sdp::{self, Audio};
 use crate::cdr::{CdrRecord, Disposition};
 use crate::data::Credentials;
 use crate::delivery::wall_now;
+use crate::licence::LicenceMode;
 
 /// Settings of the SIP logic.
 #[derive(Debug, Clone)]
@@ -45,6 +46,10 @@ pub struct Settings {
     pub relay_ip: Option<IpAddr>,
     /// Unconditional call forwarding: extension → where its calls go.
     pub forward_always: HashMap<String, String>,
+    /// Demo or strict licensing (terminal licences at registration, MV-13).
+    pub licence: LicenceMode,
+    /// The terminal kind of each extension (MV-13).
+    pub terminals: HashMap<String, licensing::TerminalKind>,
 }
 
 /// Media work for the core task, which owns the RTP sockets.
@@ -135,6 +140,8 @@ pub struct Pbx {
     pending: HashMap<u64, Pending>,
     media: VecDeque<MediaAction>,
     cdrs: VecDeque<CdrRecord>,
+    /// Terminal licences held per binding (AOR, contact); dropping one releases it.
+    held: HashMap<(String, String), licensing::Registration>,
 }
 
 impl std::fmt::Debug for Pbx {
@@ -143,6 +150,11 @@ impl std::fmt::Debug for Pbx {
             .field("calls", &self.calls.len())
             .finish_non_exhaustive()
     }
+}
+
+fn wall_clock() -> std::time::SystemTime {
+    #[allow(clippy::disallowed_methods)] // the driver owns the clock
+    std::time::SystemTime::now()
 }
 
 fn unix_now() -> u64 {
@@ -180,6 +192,7 @@ impl Pbx {
             pending: HashMap::new(),
             media: VecDeque::new(),
             cdrs: VecDeque::new(),
+            held: HashMap::new(),
         }
     }
 
@@ -303,6 +316,10 @@ impl Pbx {
         }
         while let Some(ev) = self.registrar.poll_event() {
             info!(?ev, "registrar");
+            if let sip_core::location::RegistrarEvent::Unregistered { aor, contact, .. } = ev {
+                // The device is gone: its terminal licence goes back to the pool.
+                self.held.remove(&(aor, contact));
+            }
         }
     }
 
@@ -359,9 +376,35 @@ impl Pbx {
             );
             return;
         }
+        // MV-13: each new device draws a terminal licence; none free refuses the REGISTER.
+        let kind = self.settings.terminals.get(&user).copied();
+        let licence = &self.settings.licence;
+        let mut granted = Vec::new();
         let r = self
             .registrar
-            .register(now, &aor, req, from.1, from.0, |_, _| Admission::Accept);
+            .register(now, &aor, req, from.1, from.0, |_, contact| {
+                let LicenceMode::Strict(engine) = licence else {
+                    return Admission::Accept;
+                };
+                let Ok(mut engine) = engine.lock() else {
+                    return Admission::Refuse(500, "Licensing unavailable".into());
+                };
+                let kind = kind.unwrap_or(licensing::TerminalKind::StandardSip);
+                match engine.may_register(wall_clock(), kind) {
+                    Ok(reg) => {
+                        granted.push((contact.to_owned(), reg));
+                        Admission::Accept
+                    }
+                    Err(refusal) => {
+                        Admission::Refuse(403, format!("No terminal licence: {refusal}"))
+                    }
+                }
+            });
+        if r.code == 200 {
+            for (contact, reg) in granted {
+                self.held.insert((aor.clone(), contact), reg);
+            }
+        }
         drop(
             self.ep
                 .reply_with(now, tx, r.code, &r.reason, &r.headers, None),
