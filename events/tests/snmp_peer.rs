@@ -2,6 +2,8 @@
 //! Wireshark's dissector (`tshark`) decodes a captured trap, and Net-SNMP's `snmptrapd`
 //! receives one over loopback UDP. Each test skips when its program is missing.
 
+mod common;
+
 use std::io::Write as _;
 use std::net::UdpSocket;
 use std::path::PathBuf;
@@ -28,60 +30,6 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// A classic pcap file (LINKTYPE_RAW) holding one IPv4/UDP datagram to port 162.
-fn pcap(payload: &[u8]) -> Vec<u8> {
-    let udp_len = 8 + payload.len();
-    let ip_len = 20 + udp_len;
-    let mut ip = vec![
-        0x45,
-        0,
-        (ip_len >> 8) as u8,
-        ip_len as u8,
-        0,
-        1,
-        0,
-        0,
-        64,
-        17,
-        0,
-        0,
-        127,
-        0,
-        0,
-        1,
-        127,
-        0,
-        0,
-        1,
-    ];
-    let sum = ip
-        .chunks(2)
-        .map(|w| u32::from(u16::from_be_bytes([w[0], w[1]])))
-        .sum::<u32>();
-    let folded = (sum & 0xffff) + (sum >> 16);
-    let cks = !((folded & 0xffff) + (folded >> 16)) as u16;
-    ip[10..12].copy_from_slice(&cks.to_be_bytes());
-    ip.extend_from_slice(&40000u16.to_be_bytes());
-    ip.extend_from_slice(&162u16.to_be_bytes());
-    ip.extend_from_slice(&(udp_len as u16).to_be_bytes());
-    ip.extend_from_slice(&[0, 0]);
-    ip.extend_from_slice(payload);
-    let mut f = Vec::new();
-    f.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-    f.extend_from_slice(&2u16.to_le_bytes());
-    f.extend_from_slice(&4u16.to_le_bytes());
-    f.extend_from_slice(&0i32.to_le_bytes());
-    f.extend_from_slice(&0u32.to_le_bytes());
-    f.extend_from_slice(&65535u32.to_le_bytes());
-    f.extend_from_slice(&101u32.to_le_bytes());
-    f.extend_from_slice(&1_795_904_456u32.to_le_bytes());
-    f.extend_from_slice(&0u32.to_le_bytes());
-    f.extend_from_slice(&(ip.len() as u32).to_le_bytes());
-    f.extend_from_slice(&(ip.len() as u32).to_le_bytes());
-    f.extend_from_slice(&ip);
-    f
-}
-
 #[test]
 fn ev27_trap_decodes_in_tshark() {
     if !testkit::peer("tshark") {
@@ -91,7 +39,7 @@ fn ev27_trap_decodes_in_tshark() {
     let trap = snmp::event_trap(&ev, b"public", 4242, 12_345);
     let dir = scratch("tshark");
     let file = dir.join("trap.pcap");
-    std::fs::write(&file, pcap(&trap)).expect("write pcap");
+    std::fs::write(&file, common::pcap(&[trap], 162)).expect("write pcap");
     let out = Command::new("tshark")
         .args(["-r"])
         .arg(&file)
