@@ -12,7 +12,7 @@ use crate::header::{
 use crate::message::{Entry, Message, Span, Start};
 use crate::method::Method;
 use crate::name::HeaderName;
-use crate::text::{is_token, trim_lws};
+use crate::text::{is_lws, is_token, trim_lws};
 use crate::uri::Uri;
 
 /// Parser configuration: limits and leniency toggles. Plain data; [`Default`] is strict.
@@ -455,10 +455,10 @@ impl ParseOptions {
                 HeaderName::Route | HeaderName::RecordRoute => {
                     self.check_addr(value, true, false).map(|_| ())
                 }
-                HeaderName::Require => check_all::<Require<'_>>(value),
-                HeaderName::ProxyRequire => check_all::<ProxyRequire<'_>>(value),
-                HeaderName::Supported => check_all::<Supported<'_>>(value),
-                HeaderName::Allow => check_all::<Allow<'_>>(value),
+                HeaderName::Require => check_tokens::<Require<'_>>(value),
+                HeaderName::ProxyRequire => check_tokens::<ProxyRequire<'_>>(value),
+                HeaderName::Supported => check_tokens::<Supported<'_>>(value),
+                HeaderName::Allow => check_tokens::<Allow<'_>>(value),
                 HeaderName::Accept => check_all::<Accept<'_>>(value),
                 HeaderName::Date if self.check_date => check_all::<Date>(value),
                 _ => Ok(()),
@@ -598,6 +598,42 @@ fn check_all<'a, H: Header<'a>>(value: &'a str) -> Result<(), ValueError> {
     Ok(())
 }
 
+/// [`check_all`] for the token-list headers (Allow, Supported, Require, Proxy-Require, whose
+/// elements are tokens): a one-pass accept of `token *(LWS "," LWS token)`; anything else
+/// goes element by element, which also names the error.
+fn check_tokens<'a, H: Header<'a>>(value: &'a str) -> Result<(), ValueError> {
+    if is_token_list(value) {
+        Ok(())
+    } else {
+        check_all::<H>(value)
+    }
+}
+
+fn is_token_list(v: &str) -> bool {
+    let b = v.as_bytes();
+    let mut i = 0;
+    loop {
+        let start = i;
+        while b.get(i).is_some_and(|&c| is_token(c)) {
+            i += 1;
+        }
+        if i == start {
+            return false;
+        }
+        while b.get(i).is_some_and(|&c| is_lws(c)) {
+            i += 1;
+        }
+        match b.get(i) {
+            None => return true,
+            Some(b',') => i += 1,
+            Some(_) => return false,
+        }
+        while b.get(i).is_some_and(|&c| is_lws(c)) {
+            i += 1;
+        }
+    }
+}
+
 /// Builds the message from a framed head and the body length.
 pub(crate) fn build(buf: Bytes, head: Head, body_len: usize) -> Message {
     let end = head.body_start.saturating_add(body_len).min(buf.len());
@@ -675,6 +711,31 @@ mod tests {
         };
         let e = o.parse_datagram(Bytes::from(OPTIONS)).unwrap_err();
         assert_eq!(e.kind(), ParseErrorKind::HeadTooLarge);
+    }
+
+    #[test]
+    fn token_list_fast_path_agrees() {
+        for (v, ok) in [
+            ("INVITE, ACK ,BYE", true),
+            ("timer", true),
+            ("a,\r\n b", true),
+            ("", false),
+            ("a,,b", false),
+            ("a,", false),
+            ("a b", false),
+            ("a;b", false),
+        ] {
+            assert_eq!(is_token_list(v), ok, "{v:?}");
+            if ok {
+                assert!(check_all::<Require<'_>>(v).is_ok(), "{v:?}");
+                assert!(check_all::<Allow<'_>>(v).is_ok(), "{v:?}");
+            }
+            assert_eq!(
+                check_tokens::<Require<'_>>(v),
+                check_all::<Require<'_>>(v),
+                "{v:?}"
+            );
+        }
     }
 
     #[test]

@@ -511,8 +511,10 @@ impl<'a> Params<'a> {
         if raw.is_empty() {
             return Ok(Self { raw });
         }
-        let body = raw.strip_prefix(';').ok_or(UriError::Param)?;
-        for p in body.split(';') {
+        let mut rest = raw.strip_prefix(';').ok_or(UriError::Param)?;
+        loop {
+            let end = find_byte(rest, b';');
+            let p = rest.get(..end.unwrap_or(rest.len())).unwrap_or("");
             let (n, v) = match split_byte(p, b'=') {
                 Some((n, v)) => (n, Some(v)),
                 None => (p, None),
@@ -523,6 +525,10 @@ impl<'a> Params<'a> {
             check_escaped(n, is_param_char).map_err(|_| UriError::Param)?;
             if let Some(v) = v {
                 check_escaped(v, is_param_char).map_err(|_| UriError::Param)?;
+            }
+            match end {
+                Some(e) => rest = rest.get(e + 1..).unwrap_or(""),
+                None => break,
             }
         }
         Ok(Self { raw })
