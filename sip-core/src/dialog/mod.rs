@@ -5,6 +5,21 @@
 //! ([`Dialog::uac`], [`Dialog::uas`]), feed it the in-dialog requests and refresh responses,
 //! and ask it to build requests ([`Dialog::request`], [`Dialog::ack`]).
 
+mod refer;
+mod reliable;
+mod session_timer;
+mod subscription;
+
+pub use refer::{ReferTo, Replaces, ReplacesMatch, refer_event, sipfrag, sipfrag_status};
+pub use reliable::{
+    PrackMatch, RAck, TAG_100REL, UacReliable, UasReliable, UasTimeout, lists_tag, rseq_of,
+};
+pub use session_timer::{
+    MIN_SE_FLOOR, Refresher, SessionExpires, SessionTimer, TAG_TIMER, UasDecision, min_se_of,
+    uac_retry_after_422, uas_negotiate,
+};
+pub use subscription::{NotifyError, SubState, Subscription};
+
 use crate::header::Contact;
 use crate::{HeaderName, Message, Method, RequestBuilder};
 
