@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::{Header, HeaderParams};
+use super::{Header, HeaderParams, next_param};
 use crate::cache::{HostSpan, get, span_in};
 use crate::error::{Expected, UriError, ValueError};
 use crate::message::{Message, Span};
@@ -256,8 +256,12 @@ impl<'a> Header<'a> for Via<'a> {
             None
         };
         let rest = sc.rest();
-        let params = HeaderParams::parse(rest)?;
-        for (n, v) in params.iter() {
+        // One walk validates the parameter syntax and the meaning of the known ones; a
+        // syntax error anywhere wins over a bad value, as with a separate syntax pass.
+        let mut params = Scanner::new(rest);
+        let mut bad_value = false;
+        while !params.at_end() {
+            let (n, v) = next_param(&mut params)?;
             let bad = if n.eq_ignore_ascii_case("received") {
                 v.is_none_or(|v| parse_received(v).is_err())
             } else if n.eq_ignore_ascii_case("rport") {
@@ -271,10 +275,12 @@ impl<'a> Header<'a> for Via<'a> {
             } else {
                 false
             };
-            if bad {
-                return Err(ValueError::Expected(Expected::Param));
-            }
+            bad_value |= bad;
         }
+        if bad_value {
+            return Err(ValueError::Expected(Expected::Param));
+        }
+        let params = HeaderParams { raw: rest };
         if rest.bytes().next().is_some_and(|b| !is_lws(b) && b != b';') {
             return Err(ValueError::Trailing);
         }
