@@ -342,6 +342,22 @@ fn reliable_183_is_pracked_before_the_200() {
         None,
         "a retransmitted 183 is not PRACKed twice"
     );
+    // RFC 3261 §13.2.2.4: the early dialog is confirmed by the 2xx (same dialog, CSeq space
+    // kept), so the BYE follows the PRACK's CSeq and Bob's dialog accepts it.
+    a.confirm_uac(&ok).expect("same dialog");
+    assert_eq!(a.state(), DialogState::Confirmed);
+    l.send_ack(&a, ALICE, BOB, 1);
+    let tag = l.ep(BOB).to_tag(stx).expect("tag").to_owned();
+    let mut b = Dialog::uas(&req, &tag).expect("uas");
+    b.on_request(&prack).expect("PRACK in order");
+    let ack = l.ack(BOB);
+    b.on_request(&ack).expect("ACK");
+    let (btx, bye) = l.in_dialog(&mut a, ALICE, BOB, Method::Bye, &[], None);
+    assert_eq!(bye.cseq().expect("cseq").seq, 3, "INVITE 1, PRACK 2, BYE 3");
+    let (sbtx, got) = l.request(BOB, Method::Bye);
+    b.on_request(&got).expect("BYE after PRACK is in order");
+    l.reply(BOB, sbtx, 200, &[], None);
+    l.response(ALICE, btx, 200);
 }
 
 fn notify_body(ev: &Message) -> Option<u16> {

@@ -209,6 +209,28 @@ impl Dialog {
         self.state = DialogState::Confirmed;
     }
 
+    /// The UAC's early dialog received the 2xx of its INVITE (RFC 3261 §13.2.2.4): it is
+    /// confirmed, its route set recomputed from the 2xx's Record-Route and its remote target
+    /// taken from the 2xx's Contact. The local CSeq is kept (PRACKs or UPDATEs may have been
+    /// sent in the early dialog). Responses of another dialog are refused.
+    pub fn confirm_uac(&mut self, response: &Message) -> Result<(), DialogError> {
+        if !response.status().is_some_and(|c| (200..300).contains(&c)) {
+            return Err(DialogError::Missing("a 2xx"));
+        }
+        let tag = response.to().ok().and_then(|t| t.tag().map(str::to_owned));
+        if tag.as_deref() != Some(self.id.remote_tag.as_str()) {
+            return Err(DialogError::Mismatch);
+        }
+        let mut route_set = record_route(response);
+        route_set.reverse();
+        self.route_set = route_set;
+        if let Some(target) = contact_uri(response) {
+            self.remote_target = target;
+        }
+        self.state = DialogState::Confirmed;
+        Ok(())
+    }
+
     /// Where in-dialog requests go (the peer's Contact, updated by target refreshes).
     pub fn remote_target(&self) -> &str {
         &self.remote_target
