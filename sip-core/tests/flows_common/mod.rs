@@ -79,6 +79,13 @@ impl Ladder {
         }
     }
 
+    /// Lets virtual time run to `t`, queueing what happens meanwhile.
+    pub(crate) fn advance_to(&mut self, t: Instant) {
+        while let Some(evs) = self.net.step(t) {
+            self.queue.extend(evs);
+        }
+    }
+
     pub(crate) fn request(&mut self, at: &str, method: Method<'_>) -> (TxId, Message) {
         match self.wait(
             at,
