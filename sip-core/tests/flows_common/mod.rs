@@ -79,6 +79,14 @@ impl Ladder {
         }
     }
 
+    /// How many queued events at `at` satisfy `f`.
+    pub(crate) fn count(&self, at: &str, f: impl Fn(&Event) -> bool) -> usize {
+        self.queue
+            .iter()
+            .filter(|(a, e)| *a == addr(at) && f(e))
+            .count()
+    }
+
     /// Lets virtual time run to `t`, queueing what happens meanwhile.
     pub(crate) fn advance_to(&mut self, t: Instant) {
         while let Some(evs) = self.net.step(t) {
