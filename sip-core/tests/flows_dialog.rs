@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use flows_common::*;
 use pbxkit_sip_core::dialog::*;
+use pbxkit_sip_core::endpoint::Event;
 use pbxkit_sip_core::{HeaderName, Message, Method, RequestBuilder};
 
 #[test]
@@ -260,4 +261,66 @@ fn attended_transfer_with_refer_notify_and_replaces() {
     ab_a.on_request(&bye).expect("BYE");
     l.reply(ALICE, sabtx, 200, &[], None);
     l.response(BOB, bbtx, 200);
+}
+
+#[test]
+fn lost_reliable_183_is_retransmitted_after_t1() {
+    // RFC 3262 §3: the UAS retransmits an unacknowledged reliable 1xx at T1 (500 ms), and
+    // stops once the PRACK arrives.
+    let mut l = Ladder::new();
+    let (t, s, br) = l.via(ALICE);
+    let invite = RequestBuilder::new(Method::Invite, &format!("sip:u@{BOB}"))
+        .via(&t, &s, &br)
+        .from(&format!("<sip:u@{ALICE}>"), "a-lost")
+        .to(&format!("<sip:u@{BOB}>"))
+        .call_id("prack-lost")
+        .cseq(1)
+        .max_forwards(70)
+        .contact(&format!("<sip:u@{ALICE}>"))
+        .header(HeaderName::Require, TAG_100REL)
+        .build()
+        .expect("valid");
+    let itx = l.send(ALICE, BOB, invite.clone());
+    let (stx, _) = l.request(BOB, Method::Invite);
+    // Bob's auto 100 Trying went out already; drain it so only the 183 is dropped below.
+    l.net.collect();
+    let mut rel = UasReliable::new(1, 1, Default::default());
+    let rseq = rel.next_rseq().expect("none pending");
+    let headers = [
+        (HeaderName::Require, TAG_100REL.to_owned()),
+        (HeaderName::RSeq, rseq.to_string()),
+    ];
+    let p183 = l.reply(BOB, stx, 183, &headers, None);
+    let sent_at = l.now();
+    rel.sent(sent_at, p183);
+    let lost = l.ep(BOB).poll_transmit().expect("the 183 is lost");
+    assert!(lost.payload.starts_with(b"SIP/2.0 183"));
+    let due = rel.poll_timeout().expect("retransmission scheduled");
+    assert_eq!(due - sent_at, std::time::Duration::from_millis(500));
+    l.advance_to(due);
+    let got_183 =
+        |e: &Event| matches!(e, Event::Response { response, .. } if response.status() == Some(183));
+    assert_eq!(l.count(ALICE, got_183), 0, "nothing reached Alice yet");
+    let Some(UasTimeout::Retransmit(again)) = rel.handle_timeout(l.now()) else {
+        panic!("expected a retransmission");
+    };
+    let now = l.now();
+    l.ep(BOB).respond(now, stx, &again).expect("1xx again");
+    let early = l.response(ALICE, itx, 183);
+    assert_eq!(rseq_of(&early), Some(1));
+    let rack = UacReliable::new().on_provisional(&early).expect("reliable");
+    let mut a = Dialog::uac(&invite, &early).expect("early dialog");
+    let (ptx, _) = l.in_dialog(
+        &mut a,
+        ALICE,
+        BOB,
+        Method::Prack,
+        &[(HeaderName::RAck, rack.value())],
+        None,
+    );
+    let (sptx, prack) = l.request(BOB, Method::Prack);
+    assert_eq!(rel.on_prack(&prack), PrackMatch::Acknowledged);
+    assert_eq!(rel.poll_timeout(), None, "retransmissions stop");
+    l.reply(BOB, sptx, 200, &[], None);
+    l.response(ALICE, ptx, 200);
 }
