@@ -384,3 +384,80 @@ fn subscription_follows_notify_states() {
         assert_eq!(SubState::parse(v).map(|s| s.value()).as_deref(), Some(v));
     }
 }
+
+#[test]
+fn confirm_uac_refuses_a_2xx_of_another_fork() {
+    // RFC 3261 §13.2.2.4: a 2xx with another To tag creates a different dialog.
+    let inv = invite("");
+    let early = msg(&format!(
+        "SIP/2.0 180 Ringing\n{HEAD}CSeq: 1 INVITE\nContact: <sip:bob@192.0.2.9>\nContent-Length: 0\n\n"
+    ));
+    let mut d = Dialog::uac(&inv, &early).expect("early");
+    let other = msg(&format!(
+        "SIP/2.0 200 OK\n{}CSeq: 1 INVITE\nContact: <sip:bob@192.0.2.4>\nContent-Length: 0\n\n",
+        HEAD.replace("tag=a6c85cf", "tag=other")
+    ));
+    assert_eq!(d.confirm_uac(&other), Err(DialogError::Mismatch));
+    assert_eq!(d.state(), DialogState::Early);
+    assert_eq!(d.confirm_uac(&early), Err(DialogError::Missing("a 2xx")));
+    let ok = msg(&format!(
+        "SIP/2.0 200 OK\n{HEAD}CSeq: 1 INVITE\nRecord-Route: <sip:p1.example.com;lr>, <sip:p2.example.com;lr>\n\
+Contact: <sip:bob@192.0.2.4>\nContent-Length: 0\n\n"
+    ));
+    d.confirm_uac(&ok).expect("same dialog");
+    assert_eq!(d.state(), DialogState::Confirmed);
+    assert_eq!(d.remote_target(), "sip:bob@192.0.2.4");
+    assert_eq!(
+        d.route_set(),
+        ["<sip:p2.example.com;lr>", "<sip:p1.example.com;lr>"]
+    );
+}
+
+#[test]
+fn extension_parsers_never_panic_on_mangled_values() {
+    // Nothing from the network panics: byte-level mutations of valid values.
+    let seeds = [
+        "776656 1 INVITE",
+        "4000;refresher=uac",
+        "98732@sip.example.com;from-tag=r33th4x0r;to-tag=ff87ff;early-only",
+        "<sips:bob@b.example?Replaces=12345%40192.168.118.3%3Bto-tag%3D1%3Bfrom-tag%3D2>",
+        "terminated;reason=timeout;retry-after=5",
+    ];
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for seed in seeds {
+        for _ in 0..2000 {
+            let mut b = seed.as_bytes().to_vec();
+            for _ in 0..(next() % 4 + 1) {
+                let i = (next() as usize) % b.len();
+                match next() % 3 {
+                    0 => b[i] = (next() % 256) as u8,
+                    1 => {
+                        b.remove(i);
+                    }
+                    _ => b.insert(i, b"%;=<>? \x00\xff"[(next() % 9) as usize]),
+                }
+                if b.is_empty() {
+                    break;
+                }
+            }
+            let v = String::from_utf8_lossy(&b);
+            let _ = RAck::parse(&v);
+            let _ = SessionExpires::parse(&v);
+            let _ = Replaces::parse(&v);
+            let _ = ReferTo::parse(&v);
+            let _ = SubState::parse(&v);
+            let _ = sipfrag_status(&b);
+        }
+    }
+    assert_eq!(
+        ReferTo::parse("<sip:x?Replaces=%+1>"),
+        None,
+        "no sign in escapes"
+    );
+}
