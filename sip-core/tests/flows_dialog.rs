@@ -324,3 +324,81 @@ fn lost_reliable_183_is_retransmitted_after_t1() {
     l.reply(BOB, sptx, 200, &[], None);
     l.response(ALICE, ptx, 200);
 }
+
+#[test]
+fn subscribe_notify_usage_and_unsubscribe() {
+    // Alice                        Bob
+    //   |--SUBSCRIBE Event: presence-->|   RFC 6665 §4.1.2.1
+    //   |<-200 Expires: 600------------|
+    //   |<-NOTIFY active;expires=600---|   §4.2.1.2: the notifier NOTIFYs at once
+    //   |--200------------------------>|
+    //   |--SUBSCRIBE Expires: 0------->|   unsubscribe (§4.1.2.3)
+    //   |<-200-------------------------|
+    //   |<-NOTIFY terminated-----------|
+    //   |--200------------------------>|
+    //   |<-NOTIFY (stray)--------------|   after termination: 481 (§4.1.3)
+    //   |--481------------------------>|
+    let mut l = Ladder::new();
+    let (t, s, br) = l.via(ALICE);
+    let subscribe = RequestBuilder::new(Method::Subscribe, &format!("sip:u@{BOB}"))
+        .via(&t, &s, &br)
+        .from(&format!("<sip:u@{ALICE}>"), "a-sub")
+        .to(&format!("<sip:u@{BOB}>"))
+        .call_id("sub-1")
+        .cseq(1)
+        .max_forwards(70)
+        .contact(&format!("<sip:u@{ALICE}>"))
+        .header(HeaderName::Event, "presence")
+        .header(HeaderName::Expires, "600")
+        .build()
+        .expect("valid");
+    let tx = l.send(ALICE, BOB, subscribe.clone());
+    let mut sub = Subscription::new("presence", l.now(), Duration::from_secs(600));
+    let (stx, req) = l.request(BOB, Method::Subscribe);
+    let tag = l.ep(BOB).to_tag(stx).expect("tag").to_owned();
+    let mut b = Dialog::uas(&req, &tag).expect("notifier dialog");
+    b.confirm();
+    l.reply(BOB, stx, 200, &[(HeaderName::Expires, "600".into())], None);
+    let ok = l.response(ALICE, tx, 200);
+    let mut a = Dialog::uac(&subscribe, &ok).expect("subscriber dialog");
+    let notify = |l: &mut Ladder, b: &mut Dialog, state: &str| {
+        let h = [
+            (HeaderName::Event, "presence".to_owned()),
+            (HeaderName::SubscriptionState, state.to_owned()),
+        ];
+        l.in_dialog(b, BOB, ALICE, Method::Notify, &h, None).0
+    };
+    let ntx = notify(&mut l, &mut b, "active;expires=600");
+    let (sntx, n) = l.request(ALICE, Method::Notify);
+    a.on_request(&n)
+        .expect("NOTIFY in the subscription's dialog");
+    let st = sub.on_notify(l.now(), &n).cloned();
+    assert_eq!(st, Ok(SubState::Active { expires: Some(600) }));
+    l.reply(ALICE, sntx, 200, &[], None);
+    l.response(BOB, ntx, 200);
+    // Unsubscribe.
+    let unsub = [
+        (HeaderName::Event, "presence".to_owned()),
+        (HeaderName::Expires, "0".to_owned()),
+    ];
+    let (utx, _) = l.in_dialog(&mut a, ALICE, BOB, Method::Subscribe, &unsub, None);
+    let (sutx, u) = l.request(BOB, Method::Subscribe);
+    b.on_request(&u).expect("refresh in dialog");
+    l.reply(BOB, sutx, 200, &[(HeaderName::Expires, "0".into())], None);
+    l.response(ALICE, utx, 200);
+    let ntx = notify(&mut l, &mut b, "terminated;reason=timeout");
+    let (sntx, n) = l.request(ALICE, Method::Notify);
+    a.on_request(&n).expect("in dialog");
+    assert!(matches!(
+        sub.on_notify(l.now(), &n),
+        Ok(SubState::Terminated { .. })
+    ));
+    l.reply(ALICE, sntx, 200, &[], None);
+    l.response(BOB, ntx, 200);
+    // A NOTIFY after termination is refused with 481.
+    let ntx = notify(&mut l, &mut b, "active");
+    let (sntx, n) = l.request(ALICE, Method::Notify);
+    assert_eq!(sub.on_notify(l.now(), &n), Err(NotifyError::Terminated));
+    l.reply(ALICE, sntx, 481, &[], None);
+    l.response(BOB, ntx, 481);
+}
