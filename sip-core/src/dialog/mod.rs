@@ -3,7 +3,17 @@
 //!
 //! A dialog is plain state: create it from the request and the response that established it
 //! ([`Dialog::uac`], [`Dialog::uas`]), feed it the in-dialog requests and refresh responses,
-//! and ask it to build requests ([`Dialog::request`], [`Dialog::ack`]).
+//! and ask it to build requests ([`Dialog::request`], [`Dialog::ack`]). An early UAC dialog
+//! is confirmed by its 2xx with [`Dialog::confirm_uac`].
+//!
+//! Extensions are separate plain-state types kept next to a dialog, driven with `now`:
+//! - RFC 3262 reliable provisional responses: [`UasReliable`] (RSeq, retransmission at T1
+//!   doubling for 64*T1, PRACK matching) and [`UacReliable`] (RSeq order, [`RAck`]).
+//! - RFC 4028 session timers: [`SessionExpires`], [`uas_negotiate`] (422 / refresher choice),
+//!   [`uac_retry_after_422`], [`SessionTimer`] (refresh at half, BYE before expiry).
+//! - RFC 3515 REFER and RFC 3891 Replaces: [`ReferTo`], [`Replaces`] (matching from the
+//!   receiver's side), [`sipfrag`] bodies, [`refer_event`].
+//! - RFC 6665 subscriptions: [`SubState`], [`Subscription`] (the subscriber's view).
 
 mod refer;
 mod reliable;
