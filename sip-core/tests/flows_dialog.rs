@@ -402,3 +402,83 @@ fn subscribe_notify_usage_and_unsubscribe() {
     l.reply(ALICE, sntx, 481, &[], None);
     l.response(BOB, ntx, 481);
 }
+
+#[test]
+fn failed_blind_transfer_reports_486_and_keeps_the_call() {
+    // Alice        Bob         Carol
+    //   |<==call==>|            |
+    //   |<-REFER---|            |   Refer-To: Carol (no Replaces: blind)
+    //   |--202---->|            |
+    //   |--INVITE---------------->|
+    //   |<-486--------------------|
+    //   |--NOTIFY 486, terminated->|   RFC 3515 §2.4.5: the final response in the sipfrag
+    //   |<-200-----|            |
+    //   |<==call still up==>|       Bob ends it himself
+    let mut l = Ladder::new();
+    let (mut a, mut b, _) = l.call(ALICE, BOB, "blind-1", &[]);
+    let to = ReferTo {
+        uri: format!("sip:u@{CAROL}"),
+        replaces: None,
+    };
+    let (rtx, _) = l.in_dialog(
+        &mut b,
+        BOB,
+        ALICE,
+        Method::Refer,
+        &[(HeaderName::ReferTo, to.value())],
+        None,
+    );
+    let (srtx, refer) = l.request(ALICE, Method::Refer);
+    a.on_request(&refer).expect("REFER in dialog");
+    let target = ReferTo::of(&refer).expect("one Refer-To");
+    assert_eq!(target.replaces, None);
+    l.reply(ALICE, srtx, 202, &[], None);
+    l.response(BOB, rtx, 202);
+    let mut sub = Subscription::new("refer", l.now(), Duration::from_secs(60));
+    let (t, s, br) = l.via(ALICE);
+    let inv = RequestBuilder::new(Method::Invite, &target.uri)
+        .via(&t, &s, &br)
+        .from(&format!("<sip:u@{ALICE}>"), "a-blind")
+        .to(&target.uri)
+        .call_id("blind-2")
+        .cseq(1)
+        .max_forwards(70)
+        .contact(&format!("<sip:u@{ALICE}>"))
+        .build()
+        .expect("valid");
+    let itx = l.send(ALICE, CAROL, inv);
+    let (ctx, _) = l.request(CAROL, Method::Invite);
+    l.reply(CAROL, ctx, 486, &[], None);
+    let busy = l.response(ALICE, itx, 486);
+    let h = [
+        (HeaderName::Event, refer_event(0, true)),
+        (
+            HeaderName::SubscriptionState,
+            "terminated;reason=noresource".to_owned(),
+        ),
+    ];
+    let frag = sipfrag(busy.status().unwrap_or(0), "Busy Here");
+    let (ntx, _) = l.in_dialog(
+        &mut a,
+        ALICE,
+        BOB,
+        Method::Notify,
+        &h,
+        Some(("message/sipfrag", frag)),
+    );
+    let (sntx, n) = l.request(BOB, Method::Notify);
+    b.on_request(&n).expect("NOTIFY in dialog");
+    assert!(matches!(
+        sub.on_notify(l.now(), &n),
+        Ok(SubState::Terminated { .. })
+    ));
+    assert_eq!(sipfrag_status(n.body()), Some(486), "the transfer failed");
+    l.reply(BOB, sntx, 200, &[], None);
+    l.response(ALICE, ntx, 200);
+    let (btx, _) = l.in_dialog(&mut b, BOB, ALICE, Method::Bye, &[], None);
+    let (sbtx, bye) = l.request(ALICE, Method::Bye);
+    a.on_request(&bye)
+        .expect("the original call is still there");
+    l.reply(ALICE, sbtx, 200, &[], None);
+    l.response(BOB, btx, 200);
+}
