@@ -114,7 +114,7 @@ fn rfc3665_3_2_invite_with_proxy_authentication() {
     let ok = l.response(ALICE, tx4, 200);
     let mut a = Dialog::uac(&f4, &ok).expect("uac");
     l.send_ack(&a, ALICE, BOB, 2);
-    let ack = l.ack(BOB);
+    let ack = l.ack(BOB, "3848276298220188511@atlanta.example.com", 2);
     b.on_request(&ack).expect("ACK");
     let (btx, bye) = l.in_dialog(&mut a, ALICE, BOB, Method::Bye, &[], None);
     assert_eq!(bye.cseq().expect("cseq").seq, 3);

@@ -56,7 +56,7 @@ fn reinvite_hold_refreshes_target_and_keeps_cseq_order() {
     assert!(String::from_utf8_lossy(ok.body()).contains("a=recvonly"));
     a.on_refresh_response(&ok);
     l.send_ack(&a, ALICE, BOB, 2);
-    let ack = l.ack(BOB);
+    let ack = l.ack(BOB, "hold-1", 2);
     assert_eq!(
         ack.cseq().expect("cseq").seq,
         2,
@@ -146,7 +146,7 @@ fn reliable_183_is_pracked_before_the_200() {
     let tag = l.ep(BOB).to_tag(stx).expect("tag").to_owned();
     let mut b = Dialog::uas(&req, &tag).expect("uas");
     b.on_request(&prack).expect("PRACK in order");
-    let ack = l.ack(BOB);
+    let ack = l.ack(BOB, "prack-1", 1);
     b.on_request(&ack).expect("ACK");
     let (btx, bye) = l.in_dialog(&mut a, ALICE, BOB, Method::Bye, &[], None);
     assert_eq!(bye.cseq().expect("cseq").seq, 3, "INVITE 1, PRACK 2, BYE 3");

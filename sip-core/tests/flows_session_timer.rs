@@ -96,7 +96,7 @@ fn session_timer_422_retry_update_refresh_and_expiry_bye() {
     let mut a = Dialog::uac(&second, &ok).expect("uac");
     let mut a_timer = SessionTimer::from_2xx(&ok, true, l.now()).expect("timer");
     l.send_ack(&a, ALICE, BOB, 2);
-    let ack = l.ack(BOB);
+    let ack = l.ack(BOB, "st-1", 2);
     b.on_request(&ack).expect("ACK");
     let mut b_timer = SessionTimer::from_2xx(&bob_ok, false, l.now()).expect("timer");
     assert!(a_timer.we_refresh && !b_timer.we_refresh);

@@ -29,11 +29,18 @@ pub(crate) fn sdp(mode: &str) -> String {
 pub(crate) struct Ladder {
     pub(crate) net: Network,
     queue: Vec<(SocketAddr, Event)>,
+    /// ACKs sent for 2xx, by sender: re-sent when the 2xx is retransmitted (§13.2.2.4).
+    acks: Vec<(SocketAddr, SocketAddr, Message)>,
 }
 
 impl Ladder {
     pub(crate) fn new() -> Self {
-        let mut net = Network::new(Instant::now(), LinkModel::default(), 7);
+        Self::with_link(LinkModel::default(), 7)
+    }
+
+    /// Nodes on a link with `link` behaviour and `seed` for its randomness.
+    pub(crate) fn with_link(link: LinkModel, seed: u64) -> Self {
+        let mut net = Network::new(Instant::now(), link, seed);
         for (i, a) in [ALICE, BOB, CAROL].into_iter().enumerate() {
             let mut c = Config::default();
             c.allow
@@ -45,6 +52,7 @@ impl Ladder {
         Self {
             net,
             queue: Vec::new(),
+            acks: Vec::new(),
         }
     }
 
@@ -75,8 +83,35 @@ impl Ladder {
                 return self.queue.remove(i).1;
             }
             let evs = self.net.step(deadline).expect("nothing happened in time");
-            self.queue.extend(evs);
+            self.absorb(evs);
         }
+    }
+
+    /// Queues events, re-ACKing retransmitted 2xx to INVITEs we ACKed already.
+    fn absorb(&mut self, evs: Vec<(SocketAddr, Event)>) {
+        for (at, e) in &evs {
+            let (Event::Response { response, .. } | Event::Stray2xx { response }) = e else {
+                continue;
+            };
+            let same = |ack: &Message| {
+                response.call_id().ok().map(|c| c.0) == ack.call_id().ok().map(|c| c.0)
+                    && response.cseq().ok().map(|c| c.seq) == ack.cseq().ok().map(|c| c.seq)
+                    && response.cseq().is_ok_and(|c| c.method == Method::Invite)
+                    && response.status().is_some_and(|c| (200..300).contains(&c))
+            };
+            let again: Vec<(SocketAddr, Message)> = self
+                .acks
+                .iter()
+                .filter(|(from, _, ack)| from == at && same(ack))
+                .map(|(_, to, ack)| (*to, ack.clone()))
+                .collect();
+            for (to, ack) in again {
+                if let Some(ep) = self.net.endpoint(*at) {
+                    ep.send_stateless(&ack, Transport::Udp, to);
+                }
+            }
+        }
+        self.queue.extend(evs);
     }
 
     /// How many queued events at `at` satisfy `f`.
@@ -90,7 +125,7 @@ impl Ladder {
     /// Lets virtual time run to `t`, queueing what happens meanwhile.
     pub(crate) fn advance_to(&mut self, t: Instant) {
         while let Some(evs) = self.net.step(t) {
-            self.queue.extend(evs);
+            self.absorb(evs);
         }
     }
 
@@ -104,8 +139,16 @@ impl Ladder {
         }
     }
 
-    pub(crate) fn ack(&mut self, at: &str) -> Message {
-        match self.wait(at, |e| matches!(e, Event::Ack { .. })) {
+    /// The ACK of call `call_id` with CSeq `seq` at `at` (re-ACKs of the same 2xx may follow
+    /// and are left in the queue).
+    pub(crate) fn ack(&mut self, at: &str, call_id: &str, seq: u32) -> Message {
+        let is = |r: &Message| {
+            r.call_id().is_ok_and(|c| c.0 == call_id) && r.cseq().is_ok_and(|c| c.seq == seq)
+        };
+        match self.wait(
+            at,
+            |e| matches!(e, Event::Ack { request, .. } if is(request)),
+        ) {
             Event::Ack { request, .. } => request,
             _ => unreachable!(),
         }
@@ -181,6 +224,7 @@ impl Ladder {
             .build()
             .expect("valid");
         self.ep(at).send_stateless(&ack, Transport::Udp, addr(to));
+        self.acks.push((addr(at), addr(to), ack));
     }
 
     /// A whole call setup `from` → `to`; returns the caller's dialog, the callee's dialog and
@@ -222,7 +266,7 @@ impl Ladder {
         let ok = self.response(from, tx, 200);
         let uac = Dialog::uac(&invite, &ok).expect("uac dialog");
         self.send_ack(&uac, from, to, 1);
-        let ack = self.ack(to);
+        let ack = self.ack(to, call_id, 1);
         uas.on_request(&ack).expect("ACK in dialog");
         uas.confirm();
         (uac, uas, req)
