@@ -11,10 +11,15 @@ use std::time::Duration;
 use flows_common::*;
 use pbxkit_sip_core::dialog::*;
 use pbxkit_sip_core::endpoint::Event;
+use pbxkit_sip_core::sim::LinkModel;
 use pbxkit_sip_core::{HeaderName, Message, Method, RequestBuilder};
 
 #[test]
 fn reinvite_hold_refreshes_target_and_keeps_cseq_order() {
+    reinvite_hold_refreshes_target_and_keeps_cseq_order_on(Ladder::new());
+}
+
+fn reinvite_hold_refreshes_target_and_keeps_cseq_order_on(mut l: Ladder) -> Ladder {
     // Alice                Bob
     //   |--INVITE/200/ACK---|   call up
     //   |--re-INVITE sendonly, new Contact-->|   hold (RFC 3264 §8.4), target refresh (§12.2)
@@ -22,7 +27,6 @@ fn reinvite_hold_refreshes_target_and_keeps_cseq_order() {
     //   |--ACK------------->|
     //   |<-BYE--------------|   Bob's first CSeq in his own space
     //   |--200------------->|
-    let mut l = Ladder::new();
     let (mut a, mut b, _) = l.call(ALICE, BOB, "hold-1", &[]);
     assert_eq!(a.id().call_id, b.id().call_id);
     assert_eq!(a.id().local_tag, b.id().remote_tag);
@@ -74,6 +78,7 @@ fn reinvite_hold_refreshes_target_and_keeps_cseq_order() {
     a.on_request(&got).expect("BYE in dialog");
     l.reply(ALICE, atx, 200, &[], None);
     l.response(BOB, btx, 200);
+    l
 }
 
 #[test]
@@ -162,6 +167,10 @@ fn notify_body(ev: &Message) -> Option<u16> {
 
 #[test]
 fn attended_transfer_with_refer_notify_and_replaces() {
+    attended_transfer_with_refer_notify_and_replaces_on(Ladder::new());
+}
+
+fn attended_transfer_with_refer_notify_and_replaces_on(mut l: Ladder) -> Ladder {
     // Alice        Bob         Carol
     //   |<==call==>|            |
     //   |          |<==call====>|   Bob consults Carol
@@ -173,7 +182,6 @@ fn attended_transfer_with_refer_notify_and_replaces() {
     //   |          |<-BYE-------|   Carol ends the replaced dialog
     //   |--NOTIFY 200 OK, terminated->|
     //   |<-BYE-----|            |   Bob leaves
-    let mut l = Ladder::new();
     let (mut ab_a, mut ab_b, _) = l.call(ALICE, BOB, "xfer-ab", &[]);
     let (mut bc_b, mut bc_c, _) = l.call(BOB, CAROL, "xfer-bc", &[]);
     let refer_to = ReferTo {
@@ -261,6 +269,7 @@ fn attended_transfer_with_refer_notify_and_replaces() {
     ab_a.on_request(&bye).expect("BYE");
     l.reply(ALICE, sabtx, 200, &[], None);
     l.response(BOB, bbtx, 200);
+    l
 }
 
 #[test]
@@ -327,6 +336,10 @@ fn lost_reliable_183_is_retransmitted_after_t1() {
 
 #[test]
 fn subscribe_notify_usage_and_unsubscribe() {
+    subscribe_notify_usage_and_unsubscribe_on(Ladder::new());
+}
+
+fn subscribe_notify_usage_and_unsubscribe_on(mut l: Ladder) -> Ladder {
     // Alice                        Bob
     //   |--SUBSCRIBE Event: presence-->|   RFC 6665 §4.1.2.1
     //   |<-200 Expires: 600------------|
@@ -338,7 +351,6 @@ fn subscribe_notify_usage_and_unsubscribe() {
     //   |--200------------------------>|
     //   |<-NOTIFY (stray)--------------|   after termination: 481 (§4.1.3)
     //   |--481------------------------>|
-    let mut l = Ladder::new();
     let (t, s, br) = l.via(ALICE);
     let subscribe = RequestBuilder::new(Method::Subscribe, &format!("sip:u@{BOB}"))
         .via(&t, &s, &br)
@@ -401,6 +413,7 @@ fn subscribe_notify_usage_and_unsubscribe() {
     assert_eq!(sub.on_notify(l.now(), &n), Err(NotifyError::Terminated));
     l.reply(ALICE, sntx, 481, &[], None);
     l.response(BOB, ntx, 481);
+    l
 }
 
 #[test]
@@ -481,4 +494,31 @@ fn failed_blind_transfer_reports_486_and_keeps_the_call() {
         .expect("the original call is still there");
     l.reply(ALICE, sbtx, 200, &[], None);
     l.response(BOB, btx, 200);
+}
+
+#[test]
+fn dialog_flows_complete_under_20_percent_loss() {
+    // The same ladders on a link losing 20 % of datagrams, with jitter (reordering) and
+    // duplicates: RFC 3261 §17 retransmissions (Timers A, E, G), 2xx retransmission and
+    // re-ACK (§13.3.1.4, §13.2.2.4) bring every flow to its end, for several seeds.
+    let mut link = LinkModel::default();
+    link.loss = 0.2;
+    link.duplicate = 0.05;
+    link.jitter = Duration::from_millis(30);
+    let (mut sent, mut lost) = (0, 0);
+    for seed in 1..=8 {
+        for l in [
+            reinvite_hold_refreshes_target_and_keeps_cseq_order_on(Ladder::with_link(link, seed)),
+            attended_transfer_with_refer_notify_and_replaces_on(Ladder::with_link(link, seed)),
+            subscribe_notify_usage_and_unsubscribe_on(Ladder::with_link(link, seed)),
+        ] {
+            sent += l.net.counters().sent;
+            lost += l.net.counters().lost;
+        }
+    }
+    // The link really lost about a fifth of what was sent.
+    assert!(
+        lost * 10 > sent && lost * 10 < sent * 3,
+        "lost {lost} of {sent}"
+    );
 }
