@@ -522,3 +522,79 @@ fn dialog_flows_complete_under_20_percent_loss() {
         "lost {lost} of {sent}"
     );
 }
+
+#[test]
+fn update_in_the_early_dialog_changes_the_session_before_the_answer() {
+    // Alice                Bob
+    //   |--INVITE---------->|
+    //   |<-180 (tag)--------|   early dialog (RFC 3261 §12.1)
+    //   |--UPDATE sendonly-->|   RFC 3311 §5.1: UPDATE in the early dialog, target refresh
+    //   |<-200 recvonly-----|
+    //   |<-200 (INVITE)-----|   the early dialog is confirmed, CSeq space kept
+    //   |--ACK------------->|
+    let mut l = Ladder::new();
+    let (t, s, br) = l.via(ALICE);
+    let invite = RequestBuilder::new(Method::Invite, &format!("sip:u@{BOB}"))
+        .via(&t, &s, &br)
+        .from(&format!("<sip:u@{ALICE}>"), "a-upd")
+        .to(&format!("<sip:u@{BOB}>"))
+        .call_id("update-1")
+        .cseq(1)
+        .max_forwards(70)
+        .contact(&format!("<sip:u@{ALICE}>"))
+        .body("application/sdp", sdp("sendrecv").into_bytes())
+        .build()
+        .expect("valid");
+    let itx = l.send(ALICE, BOB, invite.clone());
+    let (stx, req) = l.request(BOB, Method::Invite);
+    let tag = l.ep(BOB).to_tag(stx).expect("tag").to_owned();
+    let mut b = Dialog::uas(&req, &tag).expect("uas");
+    l.reply(BOB, stx, 180, &[], None);
+    let ringing = l.response(ALICE, itx, 180);
+    let mut a = Dialog::uac(&invite, &ringing).expect("early");
+    assert_eq!(a.state(), DialogState::Early);
+    let (utx, update) = l.in_dialog(
+        &mut a,
+        ALICE,
+        BOB,
+        Method::Update,
+        &[],
+        Some(("application/sdp", sdp("sendonly"))),
+    );
+    assert_eq!(update.cseq().expect("cseq").seq, 2);
+    let (sutx, got) = l.request(BOB, Method::Update);
+    b.on_request(&got).expect("UPDATE in the early dialog");
+    l.reply(
+        BOB,
+        sutx,
+        200,
+        &[],
+        Some(("application/sdp", sdp("recvonly"))),
+    );
+    let uok = l.response(ALICE, utx, 200);
+    a.on_refresh_response(&uok);
+    assert!(String::from_utf8_lossy(uok.body()).contains("a=recvonly"));
+    l.reply(
+        BOB,
+        stx,
+        200,
+        &[],
+        Some(("application/sdp", sdp("recvonly"))),
+    );
+    let ok = l.response(ALICE, itx, 200);
+    a.confirm_uac(&ok).expect("same dialog");
+    b.confirm();
+    l.send_ack(&a, ALICE, BOB, 1);
+    let ack = l.ack(BOB, "update-1", 1);
+    b.on_request(&ack).expect("ACK");
+    let (btx, bye) = l.in_dialog(&mut a, ALICE, BOB, Method::Bye, &[], None);
+    assert_eq!(
+        bye.cseq().expect("cseq").seq,
+        3,
+        "INVITE 1, UPDATE 2, BYE 3"
+    );
+    let (sbtx, got) = l.request(BOB, Method::Bye);
+    b.on_request(&got).expect("BYE in order");
+    l.reply(BOB, sbtx, 200, &[], None);
+    l.response(ALICE, btx, 200);
+}
