@@ -461,3 +461,30 @@ fn extension_parsers_never_panic_on_mangled_values() {
         "no sign in escapes"
     );
 }
+
+#[test]
+fn reinvite_glare_491_500_and_retry_windows() {
+    // RFC 3261 §14.2: crossing re-INVITEs get 491; a second incoming one before the first is
+    // answered gets 500 (with Retry-After); §14.1: no new re-INVITE while one is pending.
+    let mut g = InviteGuard::new();
+    assert!(g.may_send());
+    g.sent();
+    assert!(!g.may_send());
+    assert_eq!(g.received(), Err(Refusal::RequestPending));
+    assert_eq!(Refusal::RequestPending.status().0, 491);
+    g.sent_done();
+    assert_eq!(g.received(), Ok(()));
+    assert!(!g.may_send(), "not while an incoming re-INVITE is pending");
+    assert_eq!(g.received(), Err(Refusal::ServerError));
+    assert_eq!(Refusal::ServerError.status().0, 500);
+    g.received_done();
+    assert!(g.may_send());
+    // §14.1: owner 2.1..=4 s, the other 0..=2 s, in units of 10 ms.
+    let owner: Vec<Duration> = (0..1000).map(|r| glare_retry_delay(true, r)).collect();
+    let other: Vec<Duration> = (0..1000).map(|r| glare_retry_delay(false, r)).collect();
+    assert_eq!(owner.iter().min(), Some(&Duration::from_millis(2100)));
+    assert_eq!(owner.iter().max(), Some(&Duration::from_millis(4000)));
+    assert_eq!(other.iter().min(), Some(&Duration::ZERO));
+    assert_eq!(other.iter().max(), Some(&Duration::from_millis(2000)));
+    assert!(owner.iter().chain(&other).all(|d| d.as_millis() % 10 == 0));
+}

@@ -13,13 +13,16 @@
 //!   [`uac_retry_after_422`], [`SessionTimer`] (refresh at half, BYE before expiry).
 //! - RFC 3515 REFER and RFC 3891 Replaces: [`ReferTo`], [`Replaces`] (matching from the
 //!   receiver's side), [`sipfrag`] bodies, [`refer_event`].
+//! - RFC 3261 §14 re-INVITE glare: [`InviteGuard`] (491 / 500), [`glare_retry_delay`].
 //! - RFC 6665 subscriptions: [`SubState`], [`Subscription`] (the subscriber's view).
 
+mod glare;
 mod refer;
 mod reliable;
 mod session_timer;
 mod subscription;
 
+pub use glare::{InviteGuard, Refusal, glare_retry_delay};
 pub use refer::{ReferTo, Replaces, ReplacesMatch, refer_event, sipfrag, sipfrag_status};
 pub use reliable::{
     PrackMatch, RAck, TAG_100REL, UacReliable, UasReliable, UasTimeout, lists_tag, rseq_of,
