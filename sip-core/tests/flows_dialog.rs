@@ -1,7 +1,10 @@
-//! In-dialog flows on the deterministic simulated network, written as ladder diagrams:
+//! In-dialog flows on the simulated network as ladder diagrams (MV-31 hold/enquiry/transfer,
+//! MV-34 presence subscriptions build on them):
 //! re-INVITE hold with a target refresh (RFC 3261 §12.2, §14; RFC 3264 §8.4 hold),
 //! reliable provisional responses with PRACK (RFC 3262), and an attended transfer with REFER,
-//! NOTIFY sipfrag and INVITE/Replaces (RFC 3515 §2.4, RFC 3891 §3, RFC 5589 §7).
+//! NOTIFY sipfrag and INVITE/Replaces (RFC 3515 §2.4, RFC 3891 §3, RFC 5589 §7), a failed
+//! blind transfer, UPDATE in the early dialog (RFC 3311), SUBSCRIBE/NOTIFY (RFC 6665), and
+//! the same ladders under 20 % loss.
 #![allow(clippy::disallowed_methods)] // the virtual clock's origin is read once
 
 mod flows_common;
@@ -22,7 +25,7 @@ fn reinvite_hold_refreshes_target_and_keeps_cseq_order() {
 fn reinvite_hold_refreshes_target_and_keeps_cseq_order_on(mut l: Ladder) -> Ladder {
     // Alice                Bob
     //   |--INVITE/200/ACK---|   call up
-    //   |--re-INVITE sendonly, new Contact-->|   hold (RFC 3264 §8.4), target refresh (§12.2)
+    //   |--re-INVITE sendonly, new Contact-->|   MV-31 hold (RFC 3264 §8.4), refresh (§12.2)
     //   |<-200 recvonly-----|
     //   |--ACK------------->|
     //   |<-BYE--------------|   Bob's first CSeq in his own space
@@ -173,7 +176,7 @@ fn attended_transfer_with_refer_notify_and_replaces() {
 fn attended_transfer_with_refer_notify_and_replaces_on(mut l: Ladder) -> Ladder {
     // Alice        Bob         Carol
     //   |<==call==>|            |
-    //   |          |<==call====>|   Bob consults Carol
+    //   |          |<==call====>|   MV-31 enquiry: Bob consults Carol
     //   |<-REFER---|            |   Refer-To: Carol?Replaces=<Bob–Carol dialog> (RFC 3515 §2.4)
     //   |--202---->|            |
     //   |--NOTIFY 100 Trying--->|   implicit subscription, sipfrag body (§2.4.5)
@@ -341,7 +344,7 @@ fn subscribe_notify_usage_and_unsubscribe() {
 
 fn subscribe_notify_usage_and_unsubscribe_on(mut l: Ladder) -> Ladder {
     // Alice                        Bob
-    //   |--SUBSCRIBE Event: presence-->|   RFC 6665 §4.1.2.1
+    //   |--SUBSCRIBE Event: presence-->|   RFC 6665 §4.1.2.1 (MV-34 presence)
     //   |<-200 Expires: 600------------|
     //   |<-NOTIFY active;expires=600---|   §4.2.1.2: the notifier NOTIFYs at once
     //   |--200------------------------>|
