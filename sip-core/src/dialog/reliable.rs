@@ -122,7 +122,8 @@ impl UasReliable {
     }
 
     /// Records that `response` (carrying [`UasReliable::next_rseq`] in RSeq and
-    /// `Require: 100rel`) was sent at `now` on an unreliable transport.
+    /// `Require: 100rel`) was sent at `now`. Like INVITE 2xx, it is retransmitted by the UAS
+    /// core whatever the transport (RFC 3262 §3 "passed to the transaction layer periodically").
     pub fn sent(&mut self, now: Instant, response: Message) {
         let rseq = self.next_rseq;
         self.next_rseq = self.next_rseq.wrapping_add(1).clamp(1, 0x7fff_ffff);
