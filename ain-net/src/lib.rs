@@ -1,6 +1,27 @@
 //! Sans-IO AIN protocol: one master, up to 50 nodes, central configuration and offline fallback.
 //!
-//! **Status:** scaffold. The API of this crate is being built; see the
-//! project's issue tracker ("ain-net"). Nothing here is stable yet.
+//! **Status:** the wire protocol (version 1: [`frame`], [`msg`]) and the authentication
+//! ([`auth`]) are implemented; the master and satellite state machines are not yet.
 //!
-//! Drive contract (once implemented): the ARCHITECTURE driving vocabulary, with time as an argument.
+//! # Wire protocol, version 1
+//! TCP between each satellite and the master. Every message is one frame: a 12-byte header
+//! (magic `A1 4E`, version, type code, sequence, payload length ≤ 1 MiB) and a payload
+//! (see [`frame`] for the layout and [`msg`] for the catalogue). A frame with another
+//! version, an unknown type, an over-long length or a payload that does not parse exactly
+//! is a [`FrameError`]; the connection is then closed. Decoding never panics.
+//!
+//! # Join (MV2-29 step 4)
+//! `Hello` (node, EID, software version) → `Challenge` (nonce) → `AuthResponse` (HMAC) →
+//! `Welcome` or `Refused` (full at 50 nodes, version mismatch, bad auth, unknown EID).
+//!
+//! # Drive contract
+//! The ARCHITECTURE driving vocabulary, with time as an argument:
+//! `handle_stream_bytes(now, conn, bytes)`, `handle_timeout(now)`, `poll_transmit()`,
+//! `poll_event()`, `poll_timeout()`.
+
+pub mod auth;
+pub mod frame;
+pub mod msg;
+
+pub use frame::{Frame, FrameDecoder, FrameError, MAX_PAYLOAD, PROTOCOL_VERSION};
+pub use msg::{Message, NodeStatus, RefuseReason};
