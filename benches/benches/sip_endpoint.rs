@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use sip_core::dialog::Dialog;
+use sip_core::dialog::{Dialog, InviteGuard, SessionTimer, Subscription, UacReliable, UasReliable};
 use sip_core::endpoint::{Config, Endpoint, Event};
 use sip_core::transaction::{ClientTransaction, ServerTransaction, Transport};
 use sip_core::{HeaderName, Method, RequestBuilder};
@@ -111,6 +111,15 @@ fn bench(c: &mut Criterion) {
         size_of::<ClientTransaction>(),
         size_of::<ServerTransaction>(),
         size_of::<Dialog>()
+    );
+    eprintln!(
+        "dialog extensions: UAS 100rel {} B (plus the pending 1xx), UAC 100rel {} B, session \
+         timer {} B, subscription {} B, glare guard {} B",
+        size_of::<UasReliable>(),
+        size_of::<UacReliable>(),
+        size_of::<SessionTimer>(),
+        size_of::<Subscription>(),
+        size_of::<InviteGuard>()
     );
     // Virtual time advances 1 ms per iteration and timers run, so finished transactions
     // leave after their Timer J/K/L/M and memory stays bounded (about 64 s of work live).
