@@ -1,7 +1,13 @@
 //! Sans-IO AIN protocol: one master, up to 50 nodes, central configuration and offline fallback.
 //!
 //! **Status:** the wire protocol (version 1: [`frame`], [`msg`]) and the authentication
-//! ([`auth`]) are implemented; the master and satellite state machines are not yet.
+//! ([`auth`]) are implemented, with the membership, configuration and liveness parts of the
+//! [`master`] and [`satellite`] state machines. Pooled channels, licence view, directory and
+//! rejoin reconciliation have wire messages but no state-machine logic yet.
+//!
+//! # Timers (defaults, [`Timing`])
+//! Heartbeat every 5 s in both directions; a peer silent for 30 s is lost; a satellite then
+//! goes offline on its backup configuration with temporary licences valid 36 h.
 //!
 //! # Wire protocol, version 1
 //! TCP between each satellite and the master. Every message is one frame: a 12-byte header
@@ -20,8 +26,14 @@
 //! `poll_event()`, `poll_timeout()`.
 
 pub mod auth;
+mod common;
 pub mod frame;
+pub mod master;
 pub mod msg;
+pub mod satellite;
 
+pub use common::{ConnId, MAX_NODES, Timing, Transmit};
 pub use frame::{Frame, FrameDecoder, FrameError, MAX_PAYLOAD, PROTOCOL_VERSION};
+pub use master::{Master, MasterConfig, MasterEvent};
 pub use msg::{Message, NodeStatus, RefuseReason};
+pub use satellite::{LinkState, Satellite, SatelliteConfig, SatelliteEvent};

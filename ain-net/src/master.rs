@@ -1,0 +1,384 @@
+//! The master: admits up to 49 satellites (50 nodes, MV-22), authors the configuration
+//! (MV-23), supervises liveness (MV2-29).
+//!
+//! Per connection: `AwaitHello` → `AwaitAuth` (challenge sent) → `Joined`. A `Joined` node
+//! that is silent for `heartbeat_timeout` is lost (`NodeLost`) and its connection closed.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::Instant;
+
+use ring::hmac;
+
+use crate::common::{ConnId, MAX_NODES, Timing, Transmit, frame_bytes};
+use crate::{FrameDecoder, Message, RefuseReason, auth};
+
+/// Master configuration.
+#[derive(Debug, Clone)]
+pub struct MasterConfig {
+    /// Shared secret for the challenge-response.
+    pub secret: Vec<u8>,
+    /// Software version; satellites must match (MV2-28).
+    pub sw_version: String,
+    /// Satellites added on the master: node id → EID (MV2-29 step 1).
+    pub nodes: BTreeMap<u16, String>,
+    /// Timers.
+    pub timing: Timing,
+}
+
+/// What the master reports to its driver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MasterEvent {
+    /// A satellite authenticated and joined.
+    NodeJoined {
+        /// Node id.
+        node: u16,
+    },
+    /// A connection was refused.
+    NodeRefused {
+        /// Connection.
+        conn: ConnId,
+        /// Why.
+        reason: RefuseReason,
+    },
+    /// A joined satellite was lost (`node_connection_lost`, MV2-29).
+    NodeLost {
+        /// Node id.
+        node: u16,
+    },
+    /// A satellite acknowledged a configuration version (MV-23).
+    ConfigApplied {
+        /// Node id.
+        node: u16,
+        /// Version.
+        version: u64,
+    },
+    /// An event forwarded by a satellite (node-qualified, MV2-33).
+    Forwarded {
+        /// Node id.
+        node: u16,
+        /// Event code.
+        code: u16,
+        /// Body.
+        data: Vec<u8>,
+    },
+}
+
+#[derive(Debug)]
+enum Peer {
+    AwaitHello,
+    AwaitAuth {
+        node: u16,
+        eid: String,
+        sw_version: String,
+        nonce: [u8; 32],
+    },
+    Joined {
+        node: u16,
+        last_heard: Instant,
+        next_beat: Instant,
+        acked: u64,
+    },
+}
+
+#[derive(Debug)]
+struct Conn {
+    dec: FrameDecoder,
+    peer: Peer,
+}
+
+/// The sans-IO master.
+#[derive(Debug)]
+pub struct Master {
+    cfg: MasterConfig,
+    nonce_key: hmac::Key,
+    nonces: u64,
+    seq: u32,
+    conns: BTreeMap<ConnId, Conn>,
+    config: (u64, Vec<u8>),
+    tx: VecDeque<Transmit>,
+    events: VecDeque<MasterEvent>,
+}
+
+impl Master {
+    /// A master; `seed` keys the nonce generator (the driver passes random bytes).
+    pub fn new(cfg: MasterConfig, seed: [u8; 32]) -> Self {
+        Self {
+            cfg,
+            nonce_key: hmac::Key::new(hmac::HMAC_SHA256, &seed),
+            nonces: 0,
+            seq: 0,
+            conns: BTreeMap::new(),
+            config: (0, Vec::new()),
+            tx: VecDeque::new(),
+            events: VecDeque::new(),
+        }
+    }
+
+    /// Restores the configuration persisted by the driver (after a master restart), so the
+    /// version sequence continues and satellites keep their newer-only rule.
+    pub fn restore_config(&mut self, version: u64, data: Vec<u8>) {
+        self.config = (version, data);
+    }
+
+    /// Current configuration version.
+    pub fn config_version(&self) -> u64 {
+        self.config.0
+    }
+
+    /// Joined node ids.
+    pub fn joined(&self) -> Vec<u16> {
+        self.conns
+            .values()
+            .filter_map(|c| joined_node(&c.peer))
+            .collect()
+    }
+
+    /// Authors a new configuration and sends it to every joined satellite (MV-23).
+    pub fn set_config(&mut self, data: Vec<u8>) -> u64 {
+        self.config = (self.config.0 + 1, data);
+        let ids: Vec<ConnId> = self.conns.keys().copied().collect();
+        for id in ids {
+            if self
+                .conns
+                .get(&id)
+                .and_then(|c| joined_node(&c.peer))
+                .is_some()
+            {
+                self.send_snapshot(id);
+            }
+        }
+        self.config.0
+    }
+
+    /// A connection was accepted.
+    pub fn handle_connected(&mut self, conn: ConnId) {
+        self.conns.insert(
+            conn,
+            Conn {
+                dec: FrameDecoder::new(),
+                peer: Peer::AwaitHello,
+            },
+        );
+    }
+
+    /// The driver saw the connection close.
+    pub fn handle_closed(&mut self, conn: ConnId) {
+        if let Some(c) = self.conns.remove(&conn)
+            && let Some(node) = joined_node(&c.peer)
+        {
+            self.events.push_back(MasterEvent::NodeLost { node });
+        }
+    }
+
+    /// Bytes received on a connection.
+    pub fn handle_stream_bytes(&mut self, now: Instant, conn: ConnId, bytes: &[u8]) {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        c.dec.push(bytes);
+        loop {
+            let Some(c) = self.conns.get_mut(&conn) else {
+                return;
+            };
+            match c.dec.next_frame() {
+                Ok(Some(f)) => self.on_message(now, conn, f.msg),
+                Ok(None) => return,
+                Err(_) => return self.drop_conn(conn, None),
+            }
+        }
+    }
+
+    fn on_message(&mut self, now: Instant, conn: ConnId, msg: Message) {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        match (&mut c.peer, msg) {
+            (
+                Peer::AwaitHello,
+                Message::Hello {
+                    node,
+                    eid,
+                    sw_version,
+                },
+            ) => {
+                let nonce = self.next_nonce();
+                if let Some(c) = self.conns.get_mut(&conn) {
+                    c.peer = Peer::AwaitAuth {
+                        node,
+                        eid,
+                        sw_version,
+                        nonce,
+                    };
+                }
+                self.send(conn, Message::Challenge { nonce }, false);
+            }
+            (
+                Peer::AwaitAuth {
+                    node,
+                    eid,
+                    sw_version,
+                    nonce,
+                },
+                Message::AuthResponse { mac },
+            ) => {
+                let (node, eid) = (*node, eid.clone());
+                let same_version = *sw_version == self.cfg.sw_version;
+                if !auth::verify(&self.cfg.secret, nonce, node, &eid, &mac) {
+                    return self.drop_conn(conn, Some(RefuseReason::BadAuth));
+                }
+                // Checked only after authentication: an outsider learns nothing.
+                if !same_version {
+                    return self.drop_conn(conn, Some(RefuseReason::VersionMismatch));
+                }
+                if self.cfg.nodes.get(&node) != Some(&eid) || node == 0 {
+                    return self.drop_conn(conn, Some(RefuseReason::UnknownNode));
+                }
+                let joined = self.joined();
+                if joined.contains(&node) || joined.len() + 1 >= MAX_NODES {
+                    return self.drop_conn(conn, Some(RefuseReason::Full));
+                }
+                let next_beat = now + self.cfg.timing.heartbeat_interval;
+                if let Some(c) = self.conns.get_mut(&conn) {
+                    c.peer = Peer::Joined {
+                        node,
+                        last_heard: now,
+                        next_beat,
+                        acked: 0,
+                    };
+                }
+                let config_version = self.config.0;
+                self.send(conn, Message::Welcome { config_version }, false);
+                self.send_snapshot(conn);
+                self.events.push_back(MasterEvent::NodeJoined { node });
+            }
+            (
+                Peer::Joined {
+                    node,
+                    last_heard,
+                    acked,
+                    ..
+                },
+                msg,
+            ) => {
+                *last_heard = now;
+                let node = *node;
+                match msg {
+                    Message::ConfigAck { version } => {
+                        let newer = version > *acked;
+                        *acked = (*acked).max(version);
+                        if newer {
+                            self.events
+                                .push_back(MasterEvent::ConfigApplied { node, version });
+                        }
+                        if version < self.config.0 {
+                            self.send_snapshot(conn);
+                        }
+                    }
+                    Message::Event { code, data } => {
+                        self.events
+                            .push_back(MasterEvent::Forwarded { node, code, data });
+                    }
+                    _ => {}
+                }
+            }
+            _ => self.drop_conn(conn, None),
+        }
+    }
+
+    /// Timers: heartbeats to joined satellites, loss of silent ones.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let t = self.cfg.timing;
+        let mut lost = Vec::new();
+        let mut beat = Vec::new();
+        for (id, c) in &mut self.conns {
+            if let Peer::Joined {
+                last_heard,
+                next_beat,
+                ..
+            } = &mut c.peer
+            {
+                if now >= *last_heard + t.heartbeat_timeout {
+                    lost.push(*id);
+                } else if now >= *next_beat {
+                    *next_beat = now + t.heartbeat_interval;
+                    beat.push(*id);
+                }
+            }
+        }
+        let config_version = self.config.0;
+        for id in beat {
+            self.send(id, Message::Heartbeat { config_version }, false);
+        }
+        for id in lost {
+            self.drop_conn(id, None);
+        }
+    }
+
+    /// Next timer deadline.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let t = self.cfg.timing;
+        self.conns
+            .values()
+            .filter_map(|c| match c.peer {
+                Peer::Joined {
+                    last_heard,
+                    next_beat,
+                    ..
+                } => Some(next_beat.min(last_heard + t.heartbeat_timeout)),
+                _ => None,
+            })
+            .min()
+    }
+
+    /// Next bytes to write.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.tx.pop_front()
+    }
+
+    /// Next event.
+    pub fn poll_event(&mut self) -> Option<MasterEvent> {
+        self.events.pop_front()
+    }
+
+    fn send_snapshot(&mut self, conn: ConnId) {
+        let (version, data) = self.config.clone();
+        self.send(conn, Message::ConfigSnapshot { version, data }, false);
+    }
+
+    fn send(&mut self, conn: ConnId, msg: Message, close: bool) {
+        let bytes = frame_bytes(&mut self.seq, msg);
+        self.tx.push_back(Transmit { conn, bytes, close });
+    }
+
+    fn drop_conn(&mut self, conn: ConnId, reason: Option<RefuseReason>) {
+        match reason {
+            Some(reason) => {
+                self.send(conn, Message::Refused { reason }, true);
+                self.events
+                    .push_back(MasterEvent::NodeRefused { conn, reason });
+            }
+            None => self.tx.push_back(Transmit {
+                conn,
+                bytes: Vec::new(),
+                close: true,
+            }),
+        }
+        self.handle_closed(conn);
+    }
+
+    fn next_nonce(&mut self) -> [u8; 32] {
+        self.nonces += 1;
+        let tag = hmac::sign(&self.nonce_key, &self.nonces.to_be_bytes());
+        let mut n = [0; 32];
+        n.copy_from_slice(tag.as_ref());
+        n
+    }
+}
+
+fn joined_node(p: &Peer) -> Option<u16> {
+    match p {
+        Peer::Joined { node, .. } => Some(*node),
+        _ => None,
+    }
+}

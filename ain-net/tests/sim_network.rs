@@ -1,0 +1,145 @@
+//! AIN master + satellites on a virtual clock with a seeded link model.
+
+mod sim;
+
+use std::time::Duration;
+
+use pbxkit_ain_net::{LinkState, MasterEvent, RefuseReason, SatelliteEvent};
+use sim::Net;
+
+const S: Duration = Duration::from_secs(1);
+
+fn all_online(net: &Net) -> bool {
+    net.sats.iter().all(|s| s.state() == LinkState::Online)
+}
+
+/// MV-22: a master and 49 satellites (50 nodes) join; the 51st node is refused with a reason.
+#[test]
+fn mv22_fifty_nodes_join_and_the_51st_is_refused() {
+    for seed in [1, 2, 3] {
+        let mut net = Net::new(50, seed);
+        net.run(10 * S);
+        let online = net
+            .sats
+            .iter()
+            .filter(|s| s.state() == LinkState::Online)
+            .count();
+        assert_eq!(online, 49, "seed {seed}");
+        assert_eq!(net.master.joined().len(), 49);
+        let refused: Vec<_> = net
+            .sat_events
+            .iter()
+            .flatten()
+            .filter(|e| **e == SatelliteEvent::Refused(RefuseReason::Full))
+            .collect();
+        assert_eq!(
+            refused.len(),
+            1,
+            "exactly one refusal per attempt window, seed {seed}"
+        );
+    }
+}
+
+/// MV-23: a configuration authored on the master reaches every satellite, applied and acked.
+#[test]
+fn mv23_config_change_reaches_all_satellites() {
+    let mut net = Net::new(49, 11);
+    net.run(5 * S);
+    assert!(all_online(&net));
+    let v = net.master.set_config(b"dialplan=v2".to_vec());
+    net.run(2 * S);
+    for (i, s) in net.sats.iter().enumerate() {
+        assert_eq!(s.config_version(), v, "satellite {i}");
+        assert!(net.sat_events[i].contains(&SatelliteEvent::ConfigApplied {
+            version: v,
+            data: b"dialplan=v2".to_vec()
+        }));
+    }
+    let acks = net
+        .master_events
+        .iter()
+        .filter(|e| matches!(e, MasterEvent::ConfigApplied { version, .. } if *version == v))
+        .count();
+    assert_eq!(acks, 49);
+}
+
+/// MV-24, MV-25, MV-8, MV2-29: partition → offline after the timeout with the backup config,
+/// temporary licences expire after 36 h, healing brings a clean rejoin with config resync.
+#[test]
+fn mv24_partition_offline_36h_expiry_and_rejoin() {
+    let mut net = Net::new(3, 5);
+    net.run(5 * S);
+    let v1 = net.master.set_config(b"one".to_vec());
+    net.run(2 * S);
+    net.partition(0);
+    net.run(20 * S);
+    assert_eq!(
+        net.sats[0].state(),
+        LinkState::Online,
+        "not offline before the 30 s timeout"
+    );
+    net.run(15 * S);
+    assert_eq!(net.sats[0].state(), LinkState::Offline);
+    assert!(net.sat_events[0].contains(&SatelliteEvent::Offline { backup_version: v1 }));
+    assert!(
+        net.master_events
+            .contains(&MasterEvent::NodeLost { node: 1 })
+    );
+    assert!(net.sats[0].offline_licences_valid(net.now));
+    // Config authored during the outage.
+    let v2 = net.master.set_config(b"two".to_vec());
+    net.run(Duration::from_secs(36 * 3600 - 60));
+    assert!(net.sats[0].offline_licences_valid(net.now));
+    net.run(Duration::from_secs(120));
+    assert!(!net.sats[0].offline_licences_valid(net.now));
+    assert!(net.sat_events[0].contains(&SatelliteEvent::OfflineLicencesExpired));
+    // The others stayed online and got v2 meanwhile.
+    assert_eq!(net.sats[1].config_version(), v2);
+    net.partitioned.clear();
+    // Reconnect attempts run every heartbeat interval (5 s).
+    net.run(7 * S);
+    assert_eq!(net.sats[0].state(), LinkState::Online);
+    assert_eq!(net.sats[0].config_version(), v2, "config resync on rejoin");
+    assert_eq!(
+        net.sat_events[0].last(),
+        Some(&SatelliteEvent::ConfigApplied {
+            version: v2,
+            data: b"two".to_vec()
+        })
+    );
+}
+
+/// MV-24 / MV2-29: the master goes away; satellites go offline, and come back when a
+/// restarted master (with its persisted configuration) is up again.
+#[test]
+fn mv24_master_restart_brings_satellites_back() {
+    let mut net = Net::new(5, 9);
+    net.run(5 * S);
+    let v = net.master.set_config(b"cfg".to_vec());
+    net.run(2 * S);
+    net.master_up = false;
+    net.run(40 * S);
+    assert!(net.sats.iter().all(|s| s.state() == LinkState::Offline));
+    net.restart_master();
+    net.master_up = true;
+    net.run(5 * S);
+    assert!(all_online(&net));
+    assert!(net.sats.iter().all(|s| s.config_version() == v));
+    // A new change after the restart still propagates.
+    let v2 = net.master.set_config(b"after".to_vec());
+    net.run(2 * S);
+    assert!(net.sats.iter().all(|s| s.config_version() == v2));
+}
+
+/// Liveness over a long quiet period with jittered, fragmented delivery: nobody drops out.
+#[test]
+fn heartbeats_keep_everyone_online_for_an_hour() {
+    let mut net = Net::new(10, 77);
+    net.run(Duration::from_secs(3600));
+    assert!(all_online(&net));
+    assert!(
+        !net.master_events
+            .iter()
+            .any(|e| matches!(e, MasterEvent::NodeLost { .. }))
+    );
+}
