@@ -3,7 +3,7 @@
 use std::fmt;
 
 use super::{Header, HeaderParams, next_param};
-use crate::cache::{HostSpan, get, span_in};
+use crate::cache::{HostSpan, get, get_opt, opt_span, span_in};
 use crate::error::{Expected, UriError, ValueError};
 use crate::message::{Message, Span};
 use crate::name::HeaderName;
@@ -81,6 +81,8 @@ pub struct Via<'a> {
     host_raw: &'a str,
     port: Option<u16>,
     params: HeaderParams<'a>,
+    /// The first `branch` parameter's value, found by the decoder's parameter walk.
+    branch: Option<&'a str>,
 }
 
 /// The RFC 3261 §8.1.1.7 branch magic cookie.
@@ -114,7 +116,7 @@ impl<'a> Via<'a> {
 
     /// The `branch` parameter.
     pub fn branch(&self) -> Option<&'a str> {
-        self.params.get("branch").flatten()
+        self.branch
     }
 
     /// Whether the branch starts with the RFC 3261 magic cookie and has something after it
@@ -174,6 +176,7 @@ pub(crate) struct ViaSpans {
     host_raw: Span,
     port: Option<u16>,
     params: Span,
+    branch: Option<Span>,
 }
 
 impl ViaSpans {
@@ -194,6 +197,7 @@ impl ViaSpans {
             host_raw: span_in(base, v.host_raw)?,
             port: v.port,
             params: span_in(base, v.params.raw)?,
+            branch: opt_span(base, v.branch)?,
         })
     }
 
@@ -209,6 +213,7 @@ impl ViaSpans {
             params: HeaderParams {
                 raw: get(base, self.params)?,
             },
+            branch: get_opt(base, self.branch)?,
         })
     }
 }
@@ -260,6 +265,8 @@ impl<'a> Header<'a> for Via<'a> {
         // syntax error anywhere wins over a bad value, as with a separate syntax pass.
         let mut params = Scanner::new(rest);
         let mut bad_value = false;
+        let mut branch = None;
+        let mut branch_seen = false;
         while !params.at_end() {
             let (n, v) = next_param(&mut params)?;
             let bad = if n.eq_ignore_ascii_case("received") {
@@ -271,6 +278,10 @@ impl<'a> Header<'a> for Via<'a> {
             } else if n.eq_ignore_ascii_case("maddr") {
                 v.is_none_or(|v| Host::parse(v, false).is_err())
             } else if n.eq_ignore_ascii_case("branch") {
+                if !branch_seen {
+                    branch_seen = true;
+                    branch = v;
+                }
                 v.is_none_or(|v| !v.bytes().all(is_token))
             } else {
                 false
@@ -290,6 +301,7 @@ impl<'a> Header<'a> for Via<'a> {
             host_raw,
             port,
             params,
+            branch,
         })
     }
 }
@@ -340,5 +352,23 @@ mod tests {
         assert!(Via::decode("SIP/2.0/UDP h;ttl=300").is_err());
         assert!(Via::decode("SIP/2.0/UDP h;received=host.example.com").is_err());
         assert!(Via::decode("SIP/2.0/UDP h:").is_err());
+    }
+
+    /// The branch kept by the decoder is the first `branch` parameter, any case.
+    #[test]
+    fn branch_kept_at_decode() {
+        for (raw, branch) in [
+            ("SIP/2.0/UDP h;branch=z9hG4bK1", Some("z9hG4bK1")),
+            (
+                "SIP/2.0/UDP h ; rport ; BRANCH = z9hG4bK2 ;branch=x",
+                Some("z9hG4bK2"),
+            ),
+            ("SIP/2.0/UDP h;x=\"a;branch=q\";Branch=b3", Some("b3")),
+            ("SIP/2.0/UDP h;rport", None),
+        ] {
+            let v = Via::decode(raw).unwrap();
+            assert_eq!(v.branch(), branch, "{raw}");
+            assert_eq!(v.branch(), v.params().get("branch").flatten(), "{raw}");
+        }
     }
 }
