@@ -1,0 +1,123 @@
+//! Join handshake against the master, driven frame by frame (MV2-28, MV2-29, MV-22).
+
+#![allow(clippy::disallowed_methods)] // the virtual clock's origin is read once
+
+mod sim;
+
+use std::time::Instant;
+
+use pbxkit_ain_net::{ConnId, Frame, FrameDecoder, Master, Message, RefuseReason, Timing, auth};
+
+fn frames_out(m: &mut Master) -> (Vec<Message>, bool) {
+    let (mut d, mut out, mut closed) = (FrameDecoder::new(), Vec::new(), false);
+    while let Some(t) = m.poll_transmit() {
+        d.push(&t.bytes);
+        closed |= t.close;
+    }
+    while let Ok(Some(f)) = d.next_frame() {
+        out.push(f.msg);
+    }
+    (out, closed)
+}
+
+fn join(m: &mut Master, conn: u64, node: u16, eid: &str, ver: &str, secret: &[u8]) -> Vec<Message> {
+    let now = Instant::now();
+    let c = ConnId(conn);
+    m.handle_connected(c);
+    let hello = Message::Hello {
+        node,
+        eid: eid.into(),
+        sw_version: ver.into(),
+    };
+    m.handle_stream_bytes(now, c, &Frame { seq: 1, msg: hello }.to_bytes());
+    let (msgs, _) = frames_out(m);
+    let [Message::Challenge { nonce }] = msgs[..] else {
+        panic!("challenge expected: {msgs:?}")
+    };
+    let mac = auth::response(secret, &nonce, node, eid);
+    m.handle_stream_bytes(
+        now,
+        c,
+        &Frame {
+            seq: 2,
+            msg: Message::AuthResponse { mac },
+        }
+        .to_bytes(),
+    );
+    frames_out(m).0
+}
+
+fn master() -> Master {
+    Master::new(sim::master_config(60, Timing::default()), [1; 32])
+}
+
+#[test]
+fn mv2_29_authenticated_known_node_is_welcomed_with_a_snapshot() {
+    let mut m = master();
+    let out = join(&mut m, 1, 3, &sim::eid(3), sim::VERSION, sim::SECRET);
+    assert!(matches!(
+        out[..],
+        [Message::Welcome { .. }, Message::ConfigSnapshot { .. }]
+    ));
+}
+
+/// An unauthenticated peer learns nothing: wrong secret gets BadAuth even with a wrong
+/// version or an unknown EID (those are checked only after authentication, MV2-28).
+#[test]
+fn bad_secret_learns_nothing_but_bad_auth() {
+    let mut m = master();
+    let refused = |r| vec![Message::Refused { reason: r }];
+    assert_eq!(
+        join(&mut m, 1, 3, "nope", "0.1", b"wrong"),
+        refused(RefuseReason::BadAuth)
+    );
+    assert_eq!(
+        join(&mut m, 2, 3, &sim::eid(3), "0.1", sim::SECRET),
+        refused(RefuseReason::VersionMismatch)
+    );
+    assert_eq!(
+        join(&mut m, 3, 3, "EID-other", sim::VERSION, sim::SECRET),
+        refused(RefuseReason::UnknownNode)
+    );
+    assert!(m.joined().is_empty());
+}
+
+/// MV-22: the same node id cannot join twice, and the 50th satellite is refused as Full.
+#[test]
+fn mv22_duplicate_node_and_fiftieth_satellite_are_refused() {
+    let mut m = master();
+    for n in 1..=49u16 {
+        let out = join(
+            &mut m,
+            u64::from(n),
+            n,
+            &sim::eid(n.into()),
+            sim::VERSION,
+            sim::SECRET,
+        );
+        assert!(matches!(out[0], Message::Welcome { .. }), "node {n}");
+    }
+    let full = vec![Message::Refused {
+        reason: RefuseReason::Full,
+    }];
+    assert_eq!(
+        join(&mut m, 100, 50, &sim::eid(50), sim::VERSION, sim::SECRET),
+        full
+    );
+    assert_eq!(m.joined().len(), 49);
+}
+
+/// A frame out of place (config ack before authentication) closes the connection.
+#[test]
+fn message_before_authentication_closes_the_connection() {
+    let mut m = master();
+    m.handle_connected(ConnId(1));
+    let ack = Frame {
+        seq: 1,
+        msg: Message::ConfigAck { version: 1 },
+    }
+    .to_bytes();
+    m.handle_stream_bytes(Instant::now(), ConnId(1), &ack);
+    let (msgs, closed) = frames_out(&mut m);
+    assert!(msgs.is_empty() && closed);
+}
