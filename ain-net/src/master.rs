@@ -98,6 +98,8 @@ pub struct Master {
     config: (u64, Vec<u8>),
     tx: VecDeque<Transmit>,
     events: VecDeque<MasterEvent>,
+    pool_units: u32,
+    held: BTreeMap<(u16, u64), u16>,
 }
 
 impl Master {
@@ -112,6 +114,8 @@ impl Master {
             config: (0, Vec::new()),
             tx: VecDeque::new(),
             events: VecDeque::new(),
+            pool_units: 0,
+            held: BTreeMap::new(),
         }
     }
 
@@ -119,6 +123,16 @@ impl Master {
     /// version sequence continues and satellites keep their newer-only rule.
     pub fn restore_config(&mut self, version: u64, data: Vec<u8>) {
         self.config = (version, data);
+    }
+
+    /// Sets the pooled channel units the master hands out to satellites (MV-17).
+    pub fn set_channel_pool(&mut self, units: u32) {
+        self.pool_units = units;
+    }
+
+    /// Pooled channel units currently granted.
+    pub fn channels_in_use(&self) -> u32 {
+        self.held.values().map(|u| u32::from(*u)).sum()
     }
 
     /// Current configuration version.
@@ -167,6 +181,8 @@ impl Master {
         if let Some(c) = self.conns.remove(&conn)
             && let Some(node) = joined_node(&c.peer)
         {
+            // A lost node's pooled units return to the pool (MV-17).
+            self.held.retain(|(n, _), _| *n != node);
             self.events.push_back(MasterEvent::NodeLost { node });
         }
     }
@@ -274,6 +290,23 @@ impl Master {
                         if version < self.config.0 {
                             self.send_snapshot(conn);
                         }
+                    }
+                    Message::ChannelAcquire { request, units } => {
+                        let dup = self.held.contains_key(&(node, request));
+                        let fits = self.channels_in_use() + u32::from(units) <= self.pool_units;
+                        if !dup && fits {
+                            self.held.insert((node, request), units);
+                        }
+                        // A repeated request is granted again without counting twice.
+                        let msg = if dup || fits {
+                            Message::ChannelGrant { request }
+                        } else {
+                            Message::ChannelDeny { request }
+                        };
+                        self.send(conn, msg, false);
+                    }
+                    Message::ChannelRelease { request } => {
+                        self.held.remove(&(node, request));
                     }
                     Message::Event { code, data } => {
                         self.events

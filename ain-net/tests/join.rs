@@ -121,3 +121,50 @@ fn message_before_authentication_closes_the_connection() {
     let (msgs, closed) = frames_out(&mut m);
     assert!(msgs.is_empty() && closed);
 }
+
+fn send(m: &mut Master, conn: u64, msg: Message) -> Vec<Message> {
+    m.handle_stream_bytes(
+        Instant::now(),
+        ConnId(conn),
+        &Frame { seq: 9, msg }.to_bytes(),
+    );
+    frames_out(m).0
+}
+
+/// MV-17, MV-26: the master's pooled channel units are a semaphore; an inter-node call takes
+/// 2 units; a repeated acquire is not counted twice; a lost node's units return to the pool.
+#[test]
+fn mv17_mv26_pooled_channels_are_a_master_side_semaphore() {
+    let mut m = master();
+    m.set_channel_pool(5);
+    join(&mut m, 1, 1, &sim::eid(1), sim::VERSION, sim::SECRET);
+    join(&mut m, 2, 2, &sim::eid(2), sim::VERSION, sim::SECRET);
+    let acq = |request| Message::ChannelAcquire { request, units: 2 };
+    assert_eq!(
+        send(&mut m, 1, acq(1)),
+        [Message::ChannelGrant { request: 1 }]
+    );
+    assert_eq!(
+        send(&mut m, 1, acq(1)),
+        [Message::ChannelGrant { request: 1 }]
+    );
+    assert_eq!(
+        m.channels_in_use(),
+        2,
+        "duplicate acquire not double counted"
+    );
+    assert_eq!(
+        send(&mut m, 2, acq(1)),
+        [Message::ChannelGrant { request: 1 }]
+    );
+    assert_eq!(
+        send(&mut m, 2, acq(2)),
+        [Message::ChannelDeny { request: 2 }]
+    );
+    assert_eq!(m.channels_in_use(), 4);
+    assert!(send(&mut m, 2, Message::ChannelRelease { request: 1 }).is_empty());
+    assert!(send(&mut m, 2, Message::ChannelRelease { request: 1 }).is_empty());
+    assert_eq!(m.channels_in_use(), 2, "release is idempotent");
+    m.handle_closed(ConnId(1));
+    assert_eq!(m.channels_in_use(), 0, "lost node's units released");
+}
