@@ -162,39 +162,28 @@ fn header_errors_are_typed() {
     assert_eq!(d.next_frame(), Ok(None));
 }
 
-/// Small deterministic PRNG (xorshift) so the property test needs no extra crate.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
-
 #[test]
 fn arbitrary_and_mutated_bytes_never_panic() {
-    let mut r = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut r = testkit::Rng(0x9e37_79b9_7f4a_7c15);
     let seeds: Vec<Vec<u8>> = all_messages()
         .into_iter()
         .map(|msg| Frame { seq: 1, msg }.to_bytes())
         .collect();
     for round in 0..20_000 {
         let mut b = if round % 2 == 0 {
-            let n = (r.next() % 64) as usize;
-            let mut v: Vec<u8> = (0..n).map(|_| r.next() as u8).collect();
+            let n = (r.next_u64() % 64) as usize;
+            let mut v: Vec<u8> = (0..n).map(|_| r.next_u64() as u8).collect();
             if v.len() >= 3 {
                 v[..3].copy_from_slice(&[0xA1, 0x4E, 1]);
             }
             v
         } else {
-            seeds[(r.next() % seeds.len() as u64) as usize].clone()
+            seeds[(r.next_u64() % seeds.len() as u64) as usize].clone()
         };
-        for _ in 0..(r.next() % 4) {
+        for _ in 0..(r.next_u64() % 4) {
             if !b.is_empty() {
-                let i = (r.next() % b.len() as u64) as usize;
-                b[i] = r.next() as u8;
+                let i = (r.next_u64() % b.len() as u64) as usize;
+                b[i] = r.next_u64() as u8;
             }
         }
         if let Ok(Some((f, used))) = Frame::decode(&b) {
@@ -206,7 +195,7 @@ fn arbitrary_and_mutated_bytes_never_panic() {
             }
         }
         let mut d = FrameDecoder::new();
-        for chunk in b.chunks(1 + (r.next() % 7) as usize) {
+        for chunk in b.chunks(1 + (r.next_u64() % 7) as usize) {
             d.push(chunk);
             for _ in 0..4 {
                 if !matches!(d.next_frame(), Ok(Some(_))) {

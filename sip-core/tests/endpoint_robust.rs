@@ -7,17 +7,6 @@ use pbxkit_sip_core::endpoint::{Config, Endpoint, Event};
 use pbxkit_sip_core::transaction::Transport;
 use txn_common::*;
 
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
-
 #[test]
 fn mutated_torture_messages_never_panic_and_state_stays_bounded() {
     let Some(dir) = testkit::shared_testdata("endpoint robustness", "sip/rfc4475") else {
@@ -32,27 +21,27 @@ fn mutated_torture_messages_never_panic_and_state_stays_bounded() {
     assert!(seeds.len() > 40);
     let t0 = t0();
     let mut ep = Endpoint::new(Config::default(), 1);
-    let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
+    let mut rng = testkit::Rng(0x9E37_79B9_7F4A_7C15);
     for i in 0..20_000u32 {
-        let mut msg = seeds[(rng.next() % seeds.len() as u64) as usize].clone();
-        for _ in 0..1 + rng.next() % 4 {
+        let mut msg = seeds[(rng.next_u64() % seeds.len() as u64) as usize].clone();
+        for _ in 0..1 + rng.next_u64() % 4 {
             if msg.is_empty() {
                 break;
             }
-            let at = (rng.next() % msg.len() as u64) as usize;
-            match rng.next() % 3 {
-                0 => msg[at] = rng.next() as u8,
+            let at = (rng.next_u64() % msg.len() as u64) as usize;
+            match rng.next_u64() % 3 {
+                0 => msg[at] = rng.next_u64() as u8,
                 1 => {
                     msg.remove(at);
                 }
-                _ => msg.insert(at, b"\r\n:;,<>\"% "[(rng.next() % 10) as usize]),
+                _ => msg.insert(at, b"\r\n:;,<>\"% "[(rng.next_u64() % 10) as usize]),
             }
         }
         let now = secs(t0, f64::from(i) * 0.001);
         if i % 2 == 0 {
             ep.handle_datagram(now, peer(), msg);
         } else {
-            for chunk in msg.chunks(1 + (rng.next() % 64) as usize) {
+            for chunk in msg.chunks(1 + (rng.next_u64() % 64) as usize) {
                 ep.handle_stream_bytes(now, Transport::Tcp, peer(), chunk);
             }
         }

@@ -79,6 +79,20 @@ pub fn have_program(name: &str) -> bool {
         .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(name).is_file()))
 }
 
+/// A small seeded PRNG (xorshift64) for bounded, reproducible property tests.
+#[derive(Debug, Clone)]
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next pseudo-random value (the seed must not be zero).
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
 /// Whether an external peer is usable: `true` when `available`; otherwise prints
 /// `SKIP {what}` and returns `false`, or panics when `REQUIRE_PEERS=1` (as `.ci/run` sets).
 pub fn peer_available(available: bool, what: &str) -> bool {
