@@ -1,0 +1,188 @@
+//! Established calls: in-dialog requests forwarded leg to leg, CANCEL, timeouts, hang-up.
+
+use std::time::Instant;
+
+use sip_core::dialog::DialogId;
+use sip_core::transaction::TxId;
+use sip_core::{Message, Method, RequestBuilder};
+use tracing::info;
+
+use super::*;
+
+impl Pbx {
+    /// A 2xx retransmission after its transaction ended: ACK it again.
+    pub(super) fn reack(&mut self, _now: Instant, resp: &Message) {
+        let Some(id) = DialogId::of_incoming(resp).map(|d| DialogId {
+            call_id: d.call_id,
+            local_tag: d.remote_tag,
+            remote_tag: d.local_tag,
+        }) else {
+            return;
+        };
+        let Some(&call) = self.by_dialog.get(&id) else {
+            return;
+        };
+        let Some(c) = self.calls.get(&call) else {
+            return;
+        };
+        let Some(d) = c.b.dialog.as_ref().filter(|d| d.id() == &id) else {
+            return;
+        };
+        let (bt, bdest) = c.b.peer;
+        let seq = resp.cseq().map_or(1, |c| c.seq);
+        let (local, branch) = (self.local(bt).to_string(), self.ep.new_branch());
+        if let Ok(Ok(ack)) = d
+            .ack(seq, (bt.as_str(), &local, &branch))
+            .map(RequestBuilder::build)
+        {
+            self.ep.send_stateless(&ack, bt, bdest);
+        }
+    }
+
+    pub(super) fn on_in_dialog(&mut self, now: Instant, tx: TxId, req: &Message) {
+        let found =
+            DialogId::of_incoming(req).and_then(|d| self.by_dialog.get(&d).map(|c| (d, *c)));
+        let Some((id, call_id)) = found else {
+            drop(
+                self.ep
+                    .reply(now, tx, 481, "Call/Transaction Does Not Exist"),
+            );
+            return;
+        };
+        let Some(mut call) = self.calls.remove(&call_id) else {
+            return;
+        };
+        let result = self.forward(now, req, &id, &mut call);
+        self.calls.insert(call_id, call);
+        match result {
+            Ok((ctx, bye, from_a)) => {
+                self.forwarded.insert(
+                    ctx,
+                    Forwarded {
+                        call: call_id,
+                        server: tx,
+                        bye,
+                        from_a,
+                    },
+                );
+            }
+            Err((code, reason)) => drop(self.ep.reply(now, tx, code, reason)),
+        }
+    }
+
+    /// Sends `req` (received on the leg of dialog `id`) on the other leg of `call`.
+    pub(super) fn forward(
+        &mut self,
+        now: Instant,
+        req: &Message,
+        id: &DialogId,
+        call: &mut Call,
+    ) -> Result<(TxId, bool, bool), (u16, &'static str)> {
+        let from_a = call.a.dialog.as_ref().is_some_and(|d| d.id() == id);
+        let call_relay = call.relay;
+        let (this, other) = if from_a {
+            (&mut call.a, &mut call.b)
+        } else {
+            (&mut call.b, &mut call.a)
+        };
+        if let Some(d) = this.dialog.as_mut() {
+            d.on_request(req).map_err(|_| (500, "CSeq out of order"))?;
+        }
+        let method = req.method().unwrap_or(Method::Options);
+        let (ot, odest) = other.peer;
+        let od = other
+            .dialog
+            .as_mut()
+            .ok_or((481, "Call/Transaction Does Not Exist"))?;
+        let local = self.local(ot).to_string();
+        let branch = self.ep.new_branch();
+        let mut b = od
+            .request(method, (ot.as_str(), &local, &branch))
+            .map_err(|_| (500, "Cannot forward"))?;
+        if let Some((ct, body)) = Self::relayed_body(call_relay, req, !from_a) {
+            b = b.body(&ct, body);
+        }
+        if matches!(method, Method::Invite | Method::Update) {
+            b = b.contact(&format!("<sip:pbx@{local}>"));
+        }
+        let fwd = b.build().map_err(|_| (500, "Cannot forward"))?;
+        let ctx = self
+            .ep
+            .send_request(now, fwd, ot, odest)
+            .map_err(|_| (500, "Cannot forward"))?;
+        Ok((ctx, method == Method::Bye, from_a))
+    }
+
+    pub(super) fn on_cancelled(&mut self, now: Instant, invite: TxId) {
+        let Some(id) = self.by_a_invite.remove(&invite) else {
+            return;
+        };
+        // A call still waiting for its relay just stops waiting (media_ready then stops it).
+        self.pending.remove(&id);
+        if let Some(call) = self.drop_call(id, Disposition::Cancelled)
+            && let Some((b_tx, _)) = call.b_invite
+        {
+            self.by_b_invite.remove(&b_tx);
+            drop(self.ep.cancel(now, b_tx));
+        }
+    }
+
+    pub(super) fn no_answer(&mut self, now: Instant, id: u64) {
+        let Some(call) = self.drop_call(id, Disposition::NoAnswer) else {
+            return;
+        };
+        if let Some(a_tx) = call.a_invite {
+            self.by_a_invite.remove(&a_tx);
+            let code = self.settings.no_answer_status;
+            let reason = if code == 408 {
+                "Request Timeout"
+            } else {
+                "Temporarily Unavailable"
+            };
+            drop(self.ep.reply(now, a_tx, code, reason));
+        }
+        if let Some((b_tx, _)) = call.b_invite {
+            self.by_b_invite.remove(&b_tx);
+            drop(self.ep.cancel(now, b_tx));
+        }
+    }
+
+    pub(super) fn on_failure(&mut self, now: Instant, tx: TxId) {
+        if let Some(id) = self.by_b_invite.remove(&tx) {
+            if let Some(call) = self.drop_call(id, Disposition::Failed)
+                && let Some(a_tx) = call.a_invite
+            {
+                self.by_a_invite.remove(&a_tx);
+                drop(self.ep.reply(now, a_tx, 408, "Request Timeout"));
+            }
+        } else if let Some(fw) = self.forwarded.remove(&tx) {
+            drop(self.ep.reply(now, fw.server, 408, "Request Timeout"));
+            if fw.bye {
+                self.end_call(fw.call);
+            }
+        }
+    }
+
+    pub(super) fn end_call(&mut self, id: u64) {
+        if let Some(call) = self.drop_call(id, Disposition::Answered) {
+            for leg in [call.a, call.b] {
+                if let Some(d) = leg.dialog {
+                    self.by_dialog.remove(d.id());
+                }
+            }
+            info!(call = id, "call ended");
+        }
+    }
+}
+
+/// The call-record disposition of a final failure response.
+pub(super) fn disposition(code: u16) -> Disposition {
+    match code {
+        486 | 600 => Disposition::Busy,
+        603 => Disposition::Rejected,
+        408 | 480 => Disposition::NoAnswer,
+        487 => Disposition::Cancelled,
+        403 | 503 => Disposition::Refused,
+        _ => Disposition::Failed,
+    }
+}

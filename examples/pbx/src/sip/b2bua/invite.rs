@@ -1,0 +1,320 @@
+//! New calls: the caller's INVITE, the callee's INVITE and its responses.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use bytes::Bytes;
+use sip_core::dialog::Dialog;
+use sip_core::transaction::{Transport, TxId};
+use sip_core::{HeaderName, Message, Method, RequestBuilder};
+use tracing::{debug, info};
+
+use super::dialog::disposition;
+use super::*;
+
+impl Pbx {
+    pub(super) fn on_invite(
+        &mut self,
+        now: Instant,
+        tx: TxId,
+        req: Message,
+        from: (Transport, SocketAddr),
+    ) {
+        if self.caller(&req, from.1).is_none() {
+            drop(
+                self.ep
+                    .reply(now, tx, 403, "Caller not registered from this address"),
+            );
+            return;
+        }
+        let Some(callee) = req
+            .request_uri()
+            .and_then(|u| u.as_sip().and_then(|s| s.user().map(str::to_owned)))
+        else {
+            drop(self.ep.reply(now, tx, 404, "Not Found"));
+            return;
+        };
+        let Some(callee) = self.forwarded_target(callee) else {
+            drop(
+                self.ep
+                    .reply(now, tx, 482, "Loop Detected in call forwarding"),
+            );
+            return;
+        };
+        if self.creds.password(&callee).is_none() {
+            drop(self.ep.reply(now, tx, 404, "Not Found"));
+            return;
+        }
+        let aor = format!("sip:{callee}@{}", self.realm_host());
+        let Some(target) = self
+            .registrar
+            .lookup(&aor)
+            .first()
+            .map(|b| (b.contact.clone(), b.transport, b.source))
+        else {
+            drop(self.ep.reply(now, tx, 480, "Temporarily Unavailable"));
+            return;
+        };
+        let (contact, t, dest) = target;
+        self.next_call += 1;
+        let id = self.next_call;
+        self.by_a_invite.insert(tx, id);
+        let p = Pending {
+            a_tx: tx,
+            a_req: req,
+            from,
+            contact,
+            callee,
+            target: (t, dest),
+        };
+        match (self.settings.relay_ip, sdp::audio(p.a_req.body())) {
+            (Some(_), Some(a)) => {
+                self.pending.insert(id, p);
+                self.media.push_back(MediaAction::Start { call: id, a });
+            }
+            _ => {
+                let body = (!p.a_req.body().is_empty()).then(|| p.a_req.body().clone());
+                self.dial(now, id, p, body, None);
+            }
+        }
+    }
+
+    /// Sends the callee's INVITE for call `id` with `body` as its SDP.
+    pub(super) fn dial(
+        &mut self,
+        now: Instant,
+        id: u64,
+        p: Pending,
+        body: Option<Bytes>,
+        relay: Option<[SocketAddr; 2]>,
+    ) {
+        let (t, dest) = p.target;
+        let Some(b_req) = self.outgoing_invite(&p.a_req, &p.contact, &p.callee, t, body) else {
+            self.by_a_invite.remove(&p.a_tx);
+            drop(
+                self.ep
+                    .reply(now, p.a_tx, 500, "Cannot build the outgoing INVITE"),
+            );
+            return;
+        };
+        let Ok(b_tx) = self.ep.send_request(now, b_req.clone(), t, dest) else {
+            self.by_a_invite.remove(&p.a_tx);
+            drop(
+                self.ep
+                    .reply(now, p.a_tx, 500, "Cannot send the outgoing INVITE"),
+            );
+            return;
+        };
+        debug!(call = id, callee = %p.callee, "call attempt");
+        let record = Record {
+            call_id: p
+                .a_req
+                .call_id()
+                .map(|c| c.0.to_owned())
+                .unwrap_or_default(),
+            caller: p
+                .a_req
+                .from()
+                .ok()
+                .and_then(|f| f.uri().as_sip().and_then(|u| u.user().map(str::to_owned)))
+                .unwrap_or_default(),
+            callee: p.callee.clone(),
+            start: wall_now(),
+            answer: None,
+            codec: sdp::audio(p.a_req.body()).map(|a| a.codec.to_string()),
+        };
+        self.calls.insert(
+            id,
+            Call {
+                a_invite: Some(p.a_tx),
+                a: Leg {
+                    dialog: None,
+                    peer: p.from,
+                },
+                b_invite: Some((b_tx, b_req)),
+                b: Leg {
+                    dialog: None,
+                    peer: (t, dest),
+                },
+                ring_deadline: Some(now + self.settings.no_answer),
+                answered: false,
+                relay,
+                record,
+            },
+        );
+        self.by_b_invite.insert(b_tx, id);
+    }
+
+    pub(super) fn outgoing_invite(
+        &mut self,
+        a: &Message,
+        contact: &str,
+        callee: &str,
+        t: Transport,
+        body: Option<Bytes>,
+    ) -> Option<Message> {
+        let from_value = a.values(HeaderName::From).next()?;
+        let from_uri = from_value.split(";tag=").next().unwrap_or(from_value);
+        let mut b = RequestBuilder::new(Method::Invite, contact)
+            .via(
+                t.as_str(),
+                &self.local(t).to_string(),
+                &self.ep.new_branch(),
+            )
+            .from(from_uri, &self.ep.new_tag())
+            .to(&format!("<sip:{callee}@{}>", self.realm_host()))
+            .call_id(&format!("{}@pbxkit", self.ep.new_branch()))
+            .cseq(1)
+            .max_forwards(
+                a.max_forwards()
+                    .ok()
+                    .flatten()
+                    .unwrap_or(70)
+                    .saturating_sub(1),
+            )
+            .contact(&self.contact(t))
+            .header(HeaderName::UserAgent, &self.settings.user_agent);
+        if let Some(body) = body {
+            let ct = a
+                .values(HeaderName::ContentType)
+                .next()
+                .unwrap_or("application/sdp");
+            b = b.body(ct, body);
+        }
+        b.build().ok()
+    }
+
+    pub(super) fn body_of(m: &Message) -> Option<(String, Bytes)> {
+        (!m.body().is_empty()).then(|| {
+            let ct = m
+                .values(HeaderName::ContentType)
+                .next()
+                .unwrap_or("application/sdp");
+            (ct.to_owned(), m.body().clone())
+        })
+    }
+
+    /// The body of `m` for the leg it goes to: with the relay's address for that leg.
+    pub(super) fn relayed_body(
+        relay: Option<[SocketAddr; 2]>,
+        m: &Message,
+        towards_a: bool,
+    ) -> Option<(String, Bytes)> {
+        let (ct, body) = Self::body_of(m)?;
+        let Some(relay) = relay else {
+            return Some((ct, body));
+        };
+        let addr = if towards_a { relay[0] } else { relay[1] };
+        Some((ct, sdp::rewrite(&body, addr).unwrap_or(body)))
+    }
+
+    pub(super) fn relay_of(&self, call: u64) -> Option<[SocketAddr; 2]> {
+        self.calls.get(&call).and_then(|c| c.relay)
+    }
+
+    /// Forgets call `id`, stopping its relay and writing its record.
+    pub(super) fn drop_call(&mut self, id: u64, how: Disposition) -> Option<Call> {
+        let call = self.calls.remove(&id)?;
+        if call.relay.is_some() {
+            self.media.push_back(MediaAction::Stop { call: id });
+        }
+        let r = &call.record;
+        let mut rec = CdrRecord::new(
+            r.call_id.clone(),
+            r.caller.clone(),
+            r.callee.clone(),
+            r.start,
+            r.answer,
+            wall_now(),
+            how,
+        );
+        rec.codecs = [r.codec.clone(), r.codec.clone()];
+        self.cdrs.push_back(rec);
+        Some(call)
+    }
+
+    pub(super) fn on_response(&mut self, now: Instant, tx: TxId, resp: &Message) {
+        if let Some(&id) = self.by_b_invite.get(&tx) {
+            self.on_b_invite_response(now, id, tx, resp);
+        } else if let Some(fw) = self.forwarded.get(&tx).copied() {
+            let code = resp.status().unwrap_or(500);
+            if code >= 200 {
+                self.forwarded.remove(&tx);
+                let body = Self::relayed_body(self.relay_of(fw.call), resp, fw.from_a);
+                let b = body.as_ref().map(|(ct, b)| (ct.as_str(), b));
+                drop(
+                    self.ep
+                        .reply_with(now, fw.server, code, resp.reason().unwrap_or(""), &[], b),
+                );
+                if fw.bye {
+                    self.end_call(fw.call);
+                }
+            }
+        }
+    }
+
+    pub(super) fn on_b_invite_response(&mut self, now: Instant, id: u64, tx: TxId, resp: &Message) {
+        let code = resp.status().unwrap_or(500);
+        let Some((a_tx, a_t)) = self
+            .calls
+            .get(&id)
+            .and_then(|c| c.a_invite.map(|t| (t, c.a.peer.0)))
+        else {
+            return;
+        };
+        if code == 100 {
+            return;
+        }
+        let body = Self::relayed_body(self.relay_of(id), resp, true);
+        let b = body.as_ref().map(|(ct, b)| (ct.as_str(), b));
+        let extra = [(HeaderName::Contact, self.contact(a_t))];
+        let reason = resp.reason().unwrap_or("").to_owned();
+        if code < 200 {
+            drop(self.ep.reply_with(now, a_tx, code, &reason, &extra, b));
+            return;
+        }
+        self.by_b_invite.remove(&tx);
+        self.by_a_invite.remove(&a_tx);
+        if code >= 300 {
+            self.drop_call(id, disposition(code));
+            drop(self.ep.reply_with(now, a_tx, code, &reason, &[], None));
+            return;
+        }
+        let Some(mut call) = self.calls.remove(&id) else {
+            return;
+        };
+        // 2xx: form both dialogs, ACK the callee, answer the caller.
+        let b_req = call.b_invite.take().map(|(_, r)| r);
+        let b_dialog = b_req.as_ref().and_then(|r| Dialog::uac(r, resp).ok());
+        let a_req = self.ep.server(a_tx).map(|s| s.request().clone());
+        let a_tag = self.ep.to_tag(a_tx).map(str::to_owned);
+        let a_dialog = a_req
+            .as_ref()
+            .zip(a_tag.as_deref())
+            .and_then(|(r, tag)| Dialog::uas(r, tag).ok());
+        let (Some(b_dialog), Some(mut a_dialog)) = (b_dialog, a_dialog) else {
+            drop(self.ep.reply(now, a_tx, 502, "Bad Gateway"));
+            return;
+        };
+        a_dialog.confirm();
+        let (bt, bdest) = call.b.peer;
+        let (local, branch) = (self.local(bt).to_string(), self.ep.new_branch());
+        if let Ok(Ok(ack)) = b_dialog
+            .ack(1, (bt.as_str(), &local, &branch))
+            .map(RequestBuilder::build)
+        {
+            self.ep.send_stateless(&ack, bt, bdest);
+        }
+        self.by_dialog.insert(a_dialog.id().clone(), id);
+        self.by_dialog.insert(b_dialog.id().clone(), id);
+        call.a_invite = None;
+        call.ring_deadline = None;
+        call.answered = true;
+        call.record.answer = Some(wall_now());
+        call.a.dialog = Some(a_dialog);
+        call.b.dialog = Some(b_dialog);
+        self.calls.insert(id, call);
+        drop(self.ep.reply_with(now, a_tx, 200, "OK", &extra, b));
+        info!(call = id, "call answered");
+    }
+}

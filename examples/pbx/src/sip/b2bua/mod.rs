@@ -1,0 +1,346 @@
+//! The PBX's SIP logic on sip-core: registrar with digest authentication, and a
+//! back-to-back user agent for calls between registered users (two dialogs per call,
+//! in-dialog requests forwarded leg to leg). Sans-IO like the cores it drives: the core task
+//! feeds messages and time, and drains what to send.
+
+use std::collections::HashMap;
+use std::collections::VecDeque;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use sip_core::dialog::{Dialog, DialogId};
+use sip_core::digest::{Algorithm, AuthError, DigestServer, ServerConfig, ha1};
+use sip_core::endpoint::{Config as EpConfig, Endpoint, Event};
+use sip_core::location::{Admission, Registrar, RegistrarConfig, address_of_record};
+use sip_core::transaction::{Transmit, Transport, TxId};
+use sip_core::{HeaderName, Message, Method, ParseError};
+use tracing::info;
+
+use super::sdp::{self, Audio};
+use crate::cdr::{CdrRecord, Disposition};
+use crate::data::Credentials;
+use crate::delivery::wall_now;
+use crate::licence::LicenceMode;
+
+mod dialog;
+mod invite;
+mod register;
+
+/// Settings of the SIP logic.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Our address per transport (Via and Contact of what we send).
+    pub local: Vec<(Transport, SocketAddr)>,
+    /// The digest realm (the SIP domain).
+    pub realm: String,
+    /// `Server`/`User-Agent` value.
+    pub user_agent: String,
+    /// Registration interval bounds.
+    pub min_expires: u32,
+    /// Longest registration granted.
+    pub max_expires: u32,
+    /// Ringing time before the no-answer status.
+    pub no_answer: Duration,
+    /// 480 or 408.
+    pub no_answer_status: u16,
+    /// Key of the digest nonces (random per start).
+    pub nonce_secret: [u8; 32],
+    /// Relay media on this IP (`None`: SDP passes end to end, direct media).
+    pub relay_ip: Option<IpAddr>,
+    /// Unconditional call forwarding: extension → where its calls go.
+    pub forward_always: HashMap<String, String>,
+    /// Demo or strict licensing (terminal licences at registration, MV-13).
+    pub licence: LicenceMode,
+    /// The terminal kind of each extension (MV-13).
+    pub terminals: HashMap<String, licensing::TerminalKind>,
+}
+
+/// Media work for the core task, which owns the RTP sockets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaAction {
+    /// Start a relay for `call` from the caller's offer, then call [`Pbx::media_ready`] or
+    /// [`Pbx::media_failed`].
+    Start {
+        /// The call.
+        call: u64,
+        /// The caller's audio.
+        a: Audio,
+    },
+    /// The call ended: stop its relay.
+    Stop {
+        /// The call.
+        call: u64,
+    },
+}
+
+/// A call waiting for its relay.
+#[derive(Debug)]
+struct Pending {
+    a_tx: TxId,
+    a_req: Message,
+    from: (Transport, SocketAddr),
+    contact: String,
+    callee: String,
+    target: (Transport, SocketAddr),
+}
+
+/// One leg of a call: its dialog (once formed) and where to send.
+#[derive(Debug)]
+struct Leg {
+    dialog: Option<Dialog>,
+    peer: (Transport, SocketAddr),
+}
+
+#[derive(Debug)]
+struct Call {
+    /// The caller's INVITE server transaction while it is pending.
+    a_invite: Option<TxId>,
+    a: Leg,
+    /// The callee INVITE client transaction while it is pending, and its request.
+    b_invite: Option<(TxId, Message)>,
+    b: Leg,
+    ring_deadline: Option<Instant>,
+    answered: bool,
+    /// The relay's address for leg A and for leg B, when media is relayed.
+    relay: Option<[SocketAddr; 2]>,
+    /// For the call record: the caller's Call-ID, caller, callee, times, codec.
+    record: Record,
+}
+
+#[derive(Debug)]
+struct Record {
+    call_id: String,
+    caller: String,
+    callee: String,
+    start: events::Timestamp,
+    answer: Option<events::Timestamp>,
+    codec: Option<String>,
+}
+
+/// A request forwarded to the other leg: answer `server` when `client` gets a final response.
+#[derive(Debug, Clone, Copy)]
+struct Forwarded {
+    call: u64,
+    server: TxId,
+    bye: bool,
+    /// The request came from leg A (its answer goes back to A).
+    from_a: bool,
+}
+
+/// The SIP logic.
+pub struct Pbx {
+    ep: Endpoint,
+    digest: DigestServer,
+    registrar: Registrar,
+    creds: Credentials,
+    settings: Settings,
+    calls: HashMap<u64, Call>,
+    by_dialog: HashMap<DialogId, u64>,
+    by_b_invite: HashMap<TxId, u64>,
+    by_a_invite: HashMap<TxId, u64>,
+    forwarded: HashMap<TxId, Forwarded>,
+    next_call: u64,
+    pending: HashMap<u64, Pending>,
+    media: VecDeque<MediaAction>,
+    cdrs: VecDeque<CdrRecord>,
+    /// Terminal licences held per binding (AOR, contact); dropping one releases it.
+    held: HashMap<(String, String), licensing::Registration>,
+}
+
+impl std::fmt::Debug for Pbx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pbx")
+            .field("calls", &self.calls.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn wall_clock() -> std::time::SystemTime {
+    #[allow(clippy::disallowed_methods)] // the driver owns the clock
+    std::time::SystemTime::now()
+}
+
+fn unix_now() -> u64 {
+    #[allow(clippy::disallowed_methods)] // the driver owns the clock
+    let now = std::time::SystemTime::now();
+    now.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+impl Pbx {
+    /// The SIP logic for `creds` with `settings`.
+    pub fn new(settings: Settings, creds: Credentials) -> Self {
+        let mut ep_cfg = EpConfig::default();
+        ep_cfg.allow.push("REGISTER".into());
+        ep_cfg.server = Some(settings.user_agent.clone());
+        let mut digest = ServerConfig::new(settings.realm.clone());
+        // Most deployed phones (and SIPp) answer only MD5 and take the first challenge, so MD5
+        // comes first; SHA-256 is offered too (RFC 8760). See docs/decisions.md.
+        digest.algorithms = vec![Algorithm::Md5, Algorithm::Sha256];
+        let mut reg = RegistrarConfig::default();
+        reg.min_expires = settings.min_expires;
+        reg.max_expires = settings.max_expires;
+        Self {
+            ep: Endpoint::new(ep_cfg, rand::random()),
+            digest: DigestServer::new(digest, &settings.nonce_secret),
+            registrar: Registrar::new(reg),
+            creds,
+            settings,
+            calls: HashMap::new(),
+            by_dialog: HashMap::new(),
+            by_b_invite: HashMap::new(),
+            by_a_invite: HashMap::new(),
+            forwarded: HashMap::new(),
+            next_call: 0,
+            pending: HashMap::new(),
+            media: VecDeque::new(),
+            cdrs: VecDeque::new(),
+            held: HashMap::new(),
+        }
+    }
+
+    /// Number of calls in progress.
+    pub fn call_count(&self) -> usize {
+        self.calls.len()
+    }
+
+    /// A parsed message arrived.
+    pub fn handle_message(&mut self, now: Instant, t: Transport, from: SocketAddr, m: Message) {
+        self.ep.handle_message(now, t, from, m);
+        self.process(now);
+    }
+
+    /// A framed message failed to parse.
+    pub fn handle_invalid(&mut self, t: Transport, from: SocketAddr, e: &ParseError) {
+        self.ep.handle_invalid(t, from, e);
+    }
+
+    /// Timers due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.ep.handle_timeout(now);
+        self.registrar.handle_timeout(now);
+        let expired: Vec<u64> = self
+            .calls
+            .iter()
+            .filter(|(_, c)| c.ring_deadline.is_some_and(|d| d <= now))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in expired {
+            self.no_answer(now, id);
+        }
+        self.process(now);
+    }
+
+    /// The next wake-up.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let rings = self.calls.values().filter_map(|c| c.ring_deadline);
+        [self.ep.poll_timeout(), self.registrar.poll_timeout()]
+            .into_iter()
+            .flatten()
+            .chain(rings)
+            .min()
+    }
+
+    /// Next bytes to send.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.ep.poll_transmit()
+    }
+
+    /// Next call detail record to write.
+    pub fn poll_cdr(&mut self) -> Option<CdrRecord> {
+        self.cdrs.pop_front()
+    }
+
+    /// Next media work for the core task.
+    pub fn poll_media(&mut self) -> Option<MediaAction> {
+        self.media.pop_front()
+    }
+
+    /// The relay for `call` runs: `local` is its address towards leg A and towards leg B.
+    pub fn media_ready(&mut self, now: Instant, call: u64, local: [SocketAddr; 2]) {
+        let Some(p) = self.pending.remove(&call) else {
+            self.media.push_back(MediaAction::Stop { call });
+            return;
+        };
+        let body = sdp::rewrite(p.a_req.body(), local[1]);
+        self.dial(now, call, p, body, Some(local));
+        self.process(now);
+    }
+
+    /// No relay could be had for `call` (budget or ports): 503 to the caller (MV-36).
+    pub fn media_failed(&mut self, now: Instant, call: u64) {
+        if let Some(p) = self.pending.remove(&call) {
+            self.by_a_invite.remove(&p.a_tx);
+            let extra = [(HeaderName::RetryAfter, "5".to_owned())];
+            drop(
+                self.ep
+                    .reply_with(now, p.a_tx, 503, "Media resources exhausted", &extra, None),
+            );
+        }
+    }
+
+    fn local(&self, t: Transport) -> SocketAddr {
+        self.settings
+            .local
+            .iter()
+            .find(|(lt, _)| *lt == t)
+            .or(self.settings.local.first())
+            .map_or_else(|| SocketAddr::from(([127, 0, 0, 1], 5060)), |(_, a)| *a)
+    }
+
+    fn contact(&self, t: Transport) -> String {
+        let tp = if t == Transport::Udp {
+            String::new()
+        } else {
+            format!(";transport={}", t.as_str().to_ascii_lowercase())
+        };
+        format!("<sip:pbx@{}{tp}>", self.local(t))
+    }
+
+    fn process(&mut self, now: Instant) {
+        while let Some(ev) = self.ep.poll_event() {
+            match ev {
+                Event::Request {
+                    tx,
+                    request,
+                    source,
+                    transport,
+                } => {
+                    self.on_request(now, tx, request, (transport, source));
+                }
+                Event::Response { tx, response } => self.on_response(now, tx, &response),
+                Event::Cancelled { invite } => self.on_cancelled(now, invite),
+                Event::Timeout { tx, .. } | Event::TransportError { tx } => {
+                    self.on_failure(now, tx)
+                }
+                Event::Stray2xx { response } => self.reack(now, &response),
+                _ => {}
+            }
+        }
+        while let Some(ev) = self.registrar.poll_event() {
+            info!(?ev, "registrar");
+            if let sip_core::location::RegistrarEvent::Unregistered { aor, contact, .. } = ev {
+                // The device is gone: its terminal licence goes back to the pool.
+                self.held.remove(&(aor, contact));
+            }
+        }
+    }
+
+    fn on_request(&mut self, now: Instant, tx: TxId, req: Message, from: (Transport, SocketAddr)) {
+        let in_dialog = req.to().is_ok_and(|t| t.tag().is_some());
+        match req.method() {
+            Some(Method::Register) => self.on_register(now, tx, &req, from),
+            Some(Method::Options) if !in_dialog => {
+                let allow = self.ep.config().allow.join(", ");
+                let extra = [
+                    (HeaderName::Allow, allow),
+                    (HeaderName::Accept, "application/sdp".to_owned()),
+                ];
+                drop(self.ep.reply_with(now, tx, 200, "OK", &extra, None));
+            }
+            Some(Method::Invite) if !in_dialog => self.on_invite(now, tx, req, from),
+            _ if in_dialog => self.on_in_dialog(now, tx, &req),
+            _ => drop(self.ep.reply(now, tx, 403, "Forbidden")),
+        }
+    }
+}
