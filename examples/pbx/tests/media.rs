@@ -22,11 +22,7 @@ fn budget(connections: u32) -> Arc<Mutex<MediaBudget>> {
 }
 
 fn spec(remote: SocketAddr, codec: CodecKind, pt: u8) -> LegSpec {
-    LegSpec {
-        remote: Some(remote),
-        codec,
-        payload_type: pt,
-    }
+    LegSpec::new(Some(remote), codec, pt)
 }
 
 fn rtp(pt: u8, seq: u16, ts: u32, payload: &[u8]) -> Vec<u8> {
@@ -205,4 +201,68 @@ async fn opus_phone_to_pcmu_phone_is_transcoded() {
     let snap = b.lock().expect("lock").snapshot();
     assert_eq!((snap.connections, snap.g711), (2, 1));
     let _ = relay.stop().await;
+}
+
+#[tokio::test]
+async fn mv_36_callee_codec_at_answer_turns_on_transcoding_and_maps_dtmf_events() {
+    // The relay starts on the caller's codec (Opus, events 97 at 48 kHz); the callee then
+    // answers PCMU with events 101 at 8 kHz: the grant grows by a codec channel and RFC 4733
+    // events cross with their payload type mapped and their duration rescaled.
+    let ports = PortAllocator::new("31800-31899".parse().expect("range"));
+    let b = budget(250);
+    let phone_a = UdpSocket::bind("127.0.0.1:0").await.expect("bind");
+    let phone_b = UdpSocket::bind("127.0.0.1:0").await.expect("bind");
+    let mut a = spec(phone_a.local_addr().expect("addr"), CodecKind::Opus, 96);
+    a.telephone_event = Some(97);
+    let a_only = LegSpec { remote: None, ..a };
+    let mut relay = CallRelay::start(&ports, &b, LO, [a, a_only])
+        .await
+        .expect("relay");
+    let snap = b.lock().expect("lock").snapshot();
+    assert_eq!(
+        (snap.connections, snap.g711),
+        (2, 0),
+        "no codec channel yet"
+    );
+    let mut callee = spec(phone_b.local_addr().expect("addr"), CodecKind::Pcmu, 0);
+    callee.telephone_event = Some(101);
+    relay.set_leg_b(callee).expect("budget has room");
+    let snap = b.lock().expect("lock").snapshot();
+    assert_eq!(
+        (snap.connections, snap.g711),
+        (2, 1),
+        "transcoding takes a channel"
+    );
+    tokio::time::sleep(Duration::from_millis(50)).await;
+
+    let mut enc = codecs::transcoder::encoder(CodecKind::Opus).expect("opus");
+    let mut payload = [0u8; 1500];
+    let n = enc
+        .encode(&sine(48_000, 960, 0), &mut payload)
+        .expect("encode");
+    let to_relay = relay.local_addr(Leg::A);
+    phone_a
+        .send_to(&rtp(96, 1, 48_000, &payload[..n]), to_relay)
+        .await
+        .expect("send");
+    let (got, _) = recv(&phone_b).await.expect("audio reaches B");
+    let p = RtpPacket::parse(&got).expect("RTP");
+    assert_eq!((p.payload_type().value(), p.payload().len()), (0, 160));
+    // Digit 5, end bit, volume 10, duration 960 at 48 kHz (20 ms), 20 ms after the audio.
+    phone_a
+        .send_to(&rtp(97, 2, 48_960, &[5, 0x8a, 0x03, 0xc0]), to_relay)
+        .await
+        .expect("send");
+    let (got, _) = recv(&phone_b).await.expect("event reaches B");
+    let e = RtpPacket::parse(&got).expect("RTP");
+    assert_eq!(e.payload_type().value(), 101, "B's telephone-event type");
+    assert_eq!(e.payload(), &[5, 0x8a, 0x00, 0xa0], "160 ticks at 8 kHz");
+    assert_eq!(
+        e.timestamp().wrapping_sub(p.timestamp()),
+        160,
+        "same 20 ms on B's clock"
+    );
+    let _ = relay.stop().await;
+    let snap = b.lock().expect("lock").snapshot();
+    assert_eq!((snap.connections, snap.g711), (0, 0), "all returned");
 }

@@ -14,7 +14,7 @@ use rtp_media::relay::{Leg, RelayConfig, RelayStats, RtpRelay};
 use rtp_media::rtcp::{RtcpPacket, parse_compound};
 use rtp_media::rtp::{RtpPacket, is_rtcp};
 use rtp_media::stats::{ReceiverStats, StatsConfig};
-use tokio::sync::{oneshot, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use super::ports::{PortAllocator, SocketPair};
@@ -31,6 +31,25 @@ pub struct LegSpec {
     pub codec: CodecKind,
     /// The payload type it uses for that codec.
     pub payload_type: u8,
+    /// Its RFC 4733 `telephone-event` payload type, if any (relayed when transcoding).
+    pub telephone_event: Option<u8>,
+}
+
+impl LegSpec {
+    /// A leg sending `codec` as `payload_type` from `remote`, without telephone-event.
+    pub const fn new(remote: Option<SocketAddr>, codec: CodecKind, payload_type: u8) -> Self {
+        Self {
+            remote,
+            codec,
+            payload_type,
+            telephone_event: None,
+        }
+    }
+
+    fn same_media(&self, other: &Self) -> bool {
+        (self.codec, self.payload_type, self.telephone_event)
+            == (other.codec, other.payload_type, other.telephone_event)
+    }
 }
 
 /// Why a relay could not start.
@@ -70,6 +89,7 @@ pub struct RelayReport {
     pub relay: RelayStats,
 }
 
+#[derive(Debug)]
 struct Budgeted {
     budget: Arc<Mutex<MediaBudget>>,
     grant: Grant,
@@ -83,10 +103,19 @@ impl Drop for Budgeted {
     }
 }
 
+/// New leg specifications (and their transcoders) for the relay task.
+struct Update {
+    specs: [LegSpec; 2],
+    codecs: Option<[RtpTranscoder; 2]>,
+}
+
 /// A running relay; stop it with [`CallRelay::stop`] (dropping it also stops it).
 #[derive(Debug)]
 pub struct CallRelay {
     addrs: [SocketAddr; 2],
+    specs: [LegSpec; 2],
+    held: Option<Budgeted>,
+    updates: mpsc::UnboundedSender<Update>,
     stop: watch::Sender<bool>,
     report: Option<oneshot::Receiver<RelayReport>>,
     task: JoinHandle<()>,
@@ -100,6 +129,37 @@ fn voip_codec(a: CodecKind, b: CodecKind) -> VoipCodec {
     }
 }
 
+fn media_request(legs: &[LegSpec; 2]) -> MediaRequest {
+    let transcode = !legs[0].same_media(&legs[1]);
+    MediaRequest::Connection {
+        relayed: true,
+        codec: transcode.then(|| voip_codec(legs[0].codec, legs[1].codec)),
+        secure: false,
+    }
+}
+
+fn allocate(budget: &Arc<Mutex<MediaBudget>>, legs: &[LegSpec; 2]) -> Result<Budgeted, RelayError> {
+    let grant = budget
+        .lock()
+        .map_err(|_| RelayError::NoPorts)?
+        .allocate(media_request(legs))?;
+    Ok(Budgeted {
+        budget: budget.clone(),
+        grant,
+    })
+}
+
+/// The two transcoders (A→B, B→A) when the legs differ in codec or payload types.
+fn transcoders(legs: &[LegSpec; 2]) -> Result<Option<[RtpTranscoder; 2]>, RelayError> {
+    if legs[0].same_media(&legs[1]) {
+        return Ok(None);
+    }
+    Ok(Some([
+        RtpTranscoder::new(&legs[0], &legs[1])?,
+        RtpTranscoder::new(&legs[1], &legs[0])?,
+    ]))
+}
+
 impl CallRelay {
     /// Allocates the budget (MV-36) and two port pairs on `ip`, and starts relaying.
     pub async fn start(
@@ -108,49 +168,58 @@ impl CallRelay {
         ip: IpAddr,
         legs: [LegSpec; 2],
     ) -> Result<Self, RelayError> {
-        let transcode = legs[0].codec != legs[1].codec;
-        let req = MediaRequest::Connection {
-            relayed: true,
-            codec: transcode.then(|| voip_codec(legs[0].codec, legs[1].codec)),
-            secure: false,
-        };
-        let grant = budget
-            .lock()
-            .map_err(|_| RelayError::NoPorts)?
-            .allocate(req)?;
-        let held = Budgeted {
-            budget: budget.clone(),
-            grant,
-        };
+        let codecs = transcoders(&legs)?;
+        let held = allocate(budget, &legs)?;
         let a = ports.bind(ip).await.ok_or(RelayError::NoPorts)?;
         let b = ports.bind(ip).await.ok_or(RelayError::NoPorts)?;
-        let codecs = if transcode {
-            let spec = |l: &LegSpec| (l.codec, l.payload_type);
-            Some([
-                RtpTranscoder::new(spec(&legs[0]), spec(&legs[1]))?,
-                RtpTranscoder::new(spec(&legs[1]), spec(&legs[0]))?,
-            ])
-        } else {
-            None
-        };
         let addrs = [
             a.rtp_addr().map_err(|_| RelayError::NoPorts)?,
             b.rtp_addr().map_err(|_| RelayError::NoPorts)?,
         ];
         let (stop, stop_rx) = watch::channel(false);
+        let (updates, updates_rx) = mpsc::unbounded_channel();
         let (report_tx, report) = oneshot::channel();
         let mut state = State::new(legs, codecs);
         let task = tokio::spawn(async move {
-            let _held = held;
-            state.run([a, b], stop_rx).await;
+            state.run([a, b], stop_rx, updates_rx).await;
             let _ = report_tx.send(state.report());
         });
         Ok(Self {
             addrs,
+            specs: legs,
+            held: Some(held),
+            updates,
             stop,
             report: Some(report),
             task,
         })
+    }
+
+    /// The callee answered: leg B now sends `b` (its codec may differ from leg A's, and then
+    /// the relay transcodes). The budget grant follows: a transcoded connection also takes a
+    /// codec channel (MV-36). On a refusal nothing changes.
+    pub fn set_leg_b(&mut self, b: LegSpec) -> Result<(), RelayError> {
+        let legs = [self.specs[0], b];
+        let codecs = transcoders(&legs)?;
+        if media_request(&legs) != media_request(&self.specs)
+            && let Some(old) = self.held.take()
+        {
+            let budget = old.budget.clone();
+            drop(old); // release first: the new grant may need the same units
+            match allocate(&budget, &legs) {
+                Ok(h) => self.held = Some(h),
+                Err(e) => {
+                    self.held = allocate(&budget, &self.specs).ok();
+                    return Err(e);
+                }
+            }
+        }
+        self.specs = legs;
+        let _ = self.updates.send(Update {
+            specs: legs,
+            codecs,
+        });
+        Ok(())
     }
 
     /// The PBX's RTP address for `leg` (put it in that phone's SDP).
@@ -221,7 +290,26 @@ impl State {
         }
     }
 
-    async fn run(&mut self, socks: [SocketPair; 2], mut stop: watch::Receiver<bool>) {
+    fn update(&mut self, u: Update) {
+        for (leg, s) in [(Leg::A, u.specs[0]), (Leg::B, u.specs[1])] {
+            if let Some(r) = s.remote
+                && self.specs[idx(leg)].remote != Some(r)
+            {
+                self.rtp.set_remote(leg, r);
+                self.rtcp
+                    .set_remote(leg, SocketAddr::new(r.ip(), r.port().wrapping_add(1)));
+            }
+        }
+        self.specs = u.specs;
+        self.codecs = u.codecs;
+    }
+
+    async fn run(
+        &mut self,
+        socks: [SocketPair; 2],
+        mut stop: watch::Receiver<bool>,
+        mut updates: mpsc::UnboundedReceiver<Update>,
+    ) {
         let mut bufs = [[0u8; 2048]; 4];
         let mut out = [0u8; 2048];
         loop {
@@ -231,6 +319,10 @@ impl State {
                 r = socks[1].rtp.recv_from(b1) => (Leg::B, false, r),
                 r = socks[0].rtcp.recv_from(b2) => (Leg::A, true, r),
                 r = socks[1].rtcp.recv_from(b3) => (Leg::B, true, r),
+                Some(u) = updates.recv() => {
+                    self.update(u);
+                    continue;
+                }
                 _ = stop.changed() => return,
             };
             let Ok((n, from)) = got else { continue };

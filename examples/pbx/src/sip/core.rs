@@ -80,7 +80,9 @@ impl Media {
                         remote,
                         codec: a.codec,
                         payload_type: a.payload_type,
+                        telephone_event: a.telephone_event,
                     };
+                    // Leg B takes the callee's codec when it answers (MediaAction::Answer).
                     let legs = [spec(a.remote), spec(None)];
                     match CallRelay::start(&self.ports, &self.budget, self.ip, legs).await {
                         Ok(relay) => {
@@ -93,6 +95,22 @@ impl Media {
                             pbx.media_failed(now(), call);
                         }
                     }
+                }
+                MediaAction::Answer { call, b } => {
+                    let spec = LegSpec {
+                        remote: b.remote,
+                        codec: b.codec,
+                        payload_type: b.payload_type,
+                        telephone_event: b.telephone_event,
+                    };
+                    let ok = match self.relays.get_mut(&call) {
+                        Some(relay) => relay
+                            .set_leg_b(spec)
+                            .map_err(|e| warn!(call, "relay cannot take the callee's codec: {e}"))
+                            .is_ok(),
+                        None => false,
+                    };
+                    pbx.media_answered(now(), call, ok);
                 }
                 MediaAction::Stop { call } => {
                     if let Some(relay) = self.relays.remove(&call) {

@@ -1,11 +1,13 @@
 //! What the B2BUA needs from SDP when it relays media: the offered audio address and codec,
-//! and the same description with our relay address in place of the phone's.
+//! the same description with our relay address in place of the phone's, the offer to the
+//! callee widened with the codecs the relay can transcode, and the answer to the caller
+//! narrowed back to the caller's codec when the callee chose another one.
 
 use std::net::{IpAddr, SocketAddr};
 
 use bytes::Bytes;
 use codecs::CodecKind;
-use rtp_media::sdp::{Connection, SessionDescription};
+use rtp_media::sdp::{Attribute, Connection, MediaDescription, SessionDescription};
 
 /// The first audio stream of an SDP body: where the phone receives and its first codec.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,6 +18,8 @@ pub struct Audio {
     pub codec: CodecKind,
     /// Its payload type.
     pub payload_type: u8,
+    /// The RFC 4733 `telephone-event` payload type, if offered.
+    pub telephone_event: Option<u8>,
 }
 
 fn codec_of(encoding: &str) -> Option<CodecKind> {
@@ -46,11 +50,127 @@ pub fn audio(body: &[u8]) -> Option<Audio> {
         let map = m.rtpmap(pt)?;
         codec_of(&map.encoding).map(|c| (c, pt))
     })?;
+    let telephone_event = m.payload_types().find(|&pt| {
+        m.rtpmap(pt)
+            .is_some_and(|r| r.encoding.eq_ignore_ascii_case("telephone-event"))
+    });
     Some(Audio {
         remote: ip.map(|ip| SocketAddr::new(ip, m.port)),
         codec,
         payload_type,
+        telephone_event,
     })
+}
+
+/// The codecs the relay can transcode, as offered to a callee: (kind, static payload type or
+/// `None` for a dynamic one, rtpmap encoding, fmtp).
+const TRANSCODABLE: [(CodecKind, Option<u8>, &str, Option<&str>); 5] = [
+    (CodecKind::Pcmu, Some(0), "PCMU/8000", None),
+    (CodecKind::Pcma, Some(8), "PCMA/8000", None),
+    (CodecKind::G722, Some(9), "G722/8000", None),
+    (CodecKind::G729, Some(18), "G729/8000", Some("annexb=no")),
+    (
+        CodecKind::Opus,
+        None,
+        "opus/48000/2",
+        Some("useinbandfec=1"),
+    ),
+];
+
+fn audio_mut(sdp: &mut SessionDescription) -> Option<&mut MediaDescription> {
+    sdp.media
+        .iter_mut()
+        .find(|m| m.kind == "audio" && m.port != 0)
+}
+
+fn codecs_in(m: &MediaDescription) -> Vec<CodecKind> {
+    m.payload_types()
+        .filter_map(|pt| codec_of(&m.rtpmap(pt)?.encoding))
+        .collect()
+}
+
+/// The caller's offer for the callee: pointed at the relay (`addr`), with every codec the
+/// relay can transcode that the caller did not offer appended after the caller's own, so a
+/// callee that shares a codec with the caller picks it and one that does not can still answer.
+pub fn widen(body: &[u8], addr: SocketAddr) -> Option<Bytes> {
+    let text = rewrite(body, addr)?;
+    let mut sdp = SessionDescription::parse(std::str::from_utf8(&text).ok()?).ok()?;
+    let m = audio_mut(&mut sdp)?;
+    let have = codecs_in(m);
+    if have.is_empty() {
+        return Some(text); // nothing we can terminate: leave the offer alone
+    }
+    let used: Vec<u8> = m.payload_types().collect();
+    let mut dynamic = (96u8..128).filter(|pt| !used.contains(pt));
+    for (kind, pt, map, fmtp) in TRANSCODABLE {
+        if have.contains(&kind) {
+            continue;
+        }
+        let Some(pt) = pt.or_else(|| dynamic.next()) else {
+            continue;
+        };
+        // Audio formats go before telephone-event, which stays last.
+        let at = m
+            .formats
+            .iter()
+            .position(|f| {
+                f.parse::<u8>()
+                    .ok()
+                    .and_then(|p| m.rtpmap(p))
+                    .is_some_and(|r| r.encoding.eq_ignore_ascii_case("telephone-event"))
+            })
+            .unwrap_or(m.formats.len());
+        m.formats.insert(at, pt.to_string());
+        m.attributes
+            .push(Attribute::value("rtpmap", format!("{pt} {map}")));
+        if let Some(f) = fmtp {
+            m.attributes
+                .push(Attribute::value("fmtp", format!("{pt} {f}")));
+        }
+    }
+    Some(Bytes::from(sdp.to_string()))
+}
+
+/// The callee's answer for the caller, pointed at the relay (`addr`). When the callee chose
+/// another codec than `caller` (the caller's first), the audio formats become the caller's
+/// codec and telephone-event, with their rtpmap/fmtp lines from the caller's `offer`.
+pub fn narrow(answer: &[u8], offer: &[u8], caller: &Audio, addr: SocketAddr) -> Option<Bytes> {
+    let text = rewrite(answer, addr)?;
+    let callee = audio(&text)?;
+    if (callee.codec, callee.payload_type) == (caller.codec, caller.payload_type) {
+        return Some(text);
+    }
+    let offer = SessionDescription::parse(std::str::from_utf8(offer).ok()?).ok()?;
+    let om = offer
+        .media
+        .iter()
+        .find(|m| m.kind == "audio" && m.port != 0)?;
+    let mut sdp = SessionDescription::parse(std::str::from_utf8(&text).ok()?).ok()?;
+    let m = audio_mut(&mut sdp)?;
+    let keep: Vec<u8> = std::iter::once(caller.payload_type)
+        .chain(caller.telephone_event)
+        .collect();
+    m.formats = keep.iter().map(u8::to_string).collect();
+    m.attributes
+        .retain(|a| !matches!(a.name.to_ascii_lowercase().as_str(), "rtpmap" | "fmtp"));
+    for &pt in &keep {
+        if let Some(r) = om.rtpmap(pt) {
+            let ch = if r.channels == 1 {
+                String::new()
+            } else {
+                format!("/{}", r.channels)
+            };
+            m.attributes.push(Attribute::value(
+                "rtpmap",
+                format!("{pt} {}/{}{ch}", r.encoding, r.clock_rate),
+            ));
+        }
+        if let Some(f) = om.fmtp(pt) {
+            m.attributes
+                .push(Attribute::value("fmtp", format!("{pt} {f}")));
+        }
+    }
+    Some(Bytes::from(sdp.to_string()))
 }
 
 /// `body` with every connection address set to `addr`'s IP and the first audio port to its
@@ -64,12 +184,10 @@ pub fn rewrite(body: &[u8], addr: SocketAddr) -> Option<Bytes> {
     if sdp.connection.is_some() {
         sdp.connection = Some(conn.clone());
     }
-    let m = sdp
-        .media
-        .iter_mut()
-        .find(|m| m.kind == "audio" && m.port != 0)?;
+    let session_level = sdp.connection.is_some();
+    let m = audio_mut(&mut sdp)?;
     m.port = addr.port();
-    if m.connection.is_some() || sdp.connection.is_none() {
+    if m.connection.is_some() || !session_level {
         m.connection = Some(conn);
     }
     Some(Bytes::from(sdp.to_string()))
@@ -96,5 +214,52 @@ mod tests {
             "formats untouched"
         );
         assert!(String::from_utf8_lossy(&out).contains("telephone-event"));
+    }
+
+    const OPUS_ONLY: &[u8] = b"v=0\r\no=- 1 1 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\nt=0 0\r\nm=audio 40000 RTP/AVP 96 97\r\na=rtpmap:96 opus/48000/2\r\na=fmtp:96 useinbandfec=1\r\na=rtpmap:97 telephone-event/48000\r\n";
+    const PCMU_ANSWER: &[u8] = b"v=0\r\no=- 7 7 IN IP4 192.0.2.20\r\ns=-\r\nc=IN IP4 192.0.2.20\r\nt=0 0\r\nm=audio 50000 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n";
+
+    #[test]
+    fn widened_offer_keeps_the_callers_codecs_first_and_adds_the_transcodable_ones() {
+        let relay: SocketAddr = "127.0.0.1:31002".parse().expect("addr");
+        let out = widen(OPUS_ONLY, relay).expect("widened");
+        let sdp = SessionDescription::parse(std::str::from_utf8(&out).expect("utf8")).expect("sdp");
+        let m = &sdp.media[0];
+        let pts: Vec<u8> = m.payload_types().collect();
+        // Opus first (the caller's), then PCMU, PCMA, G722, G729, telephone-event last.
+        assert_eq!(pts, [96, 0, 8, 9, 18, 97]);
+        assert_eq!(m.fmtp(18), Some("annexb=no"));
+        assert_eq!(
+            audio(&out).map(|a| (a.codec, a.remote)),
+            Some((CodecKind::Opus, Some(relay)))
+        );
+        // A PCMU offer gets Opus on a free dynamic type, not one the caller uses.
+        let out = widen(OFFER, relay).expect("widened");
+        let text = String::from_utf8_lossy(&out).into_owned();
+        assert!(text.contains("a=rtpmap:96 opus/48000/2"), "{text}");
+        assert!(
+            text.contains("m=audio 31002 RTP/AVP 8 0 9 18 96 101"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn narrowed_answer_gives_the_caller_its_own_codec_and_events() {
+        let relay: SocketAddr = "127.0.0.1:31000".parse().expect("addr");
+        let caller = audio(OPUS_ONLY).expect("caller");
+        assert_eq!(caller.telephone_event, Some(97));
+        let out = narrow(PCMU_ANSWER, OPUS_ONLY, &caller, relay).expect("narrowed");
+        let text = String::from_utf8_lossy(&out).into_owned();
+        assert!(text.contains("m=audio 31000 RTP/AVP 96 97\r\n"), "{text}");
+        assert!(text.contains("a=rtpmap:96 opus/48000/2\r\n"), "{text}");
+        assert!(text.contains("a=fmtp:96 useinbandfec=1\r\n"), "{text}");
+        assert!(
+            text.contains("a=rtpmap:97 telephone-event/48000\r\n"),
+            "{text}"
+        );
+        assert!(!text.contains("PCMU"), "{text}");
+        // Same codec on both sides: only the address changes.
+        let same = narrow(OFFER, OFFER, &audio(OFFER).expect("a"), relay).expect("same");
+        assert_eq!(same, rewrite(OFFER, relay).expect("rewrite"));
     }
 }

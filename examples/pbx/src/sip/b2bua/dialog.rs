@@ -79,7 +79,6 @@ impl Pbx {
         call: &mut Call,
     ) -> Result<(TxId, bool, bool), (u16, &'static str)> {
         let from_a = call.a.dialog.as_ref().is_some_and(|d| d.id() == id);
-        let call_relay = call.relay;
         let (this, other) = if from_a {
             (&mut call.a, &mut call.b)
         } else {
@@ -99,7 +98,7 @@ impl Pbx {
         let mut b = od
             .request(method, (ot.as_str(), &local, &branch))
             .map_err(|_| (500, "Cannot forward"))?;
-        if let Some((ct, body)) = Self::relayed_body(call_relay, req, !from_a) {
+        if let Some((ct, body)) = Self::body_for(call, req, !from_a) {
             b = b.body(&ct, body);
         }
         if matches!(method, Method::Invite | Method::Update) {

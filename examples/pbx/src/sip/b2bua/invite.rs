@@ -106,6 +106,7 @@ impl Pbx {
             return;
         };
         debug!(call = id, callee = %p.callee, "call attempt");
+        let a_audio = sdp::audio(p.a_req.body());
         let record = Record {
             call_id: p
                 .a_req
@@ -121,7 +122,7 @@ impl Pbx {
             callee: p.callee.clone(),
             start: wall_now(),
             answer: None,
-            codec: sdp::audio(p.a_req.body()).map(|a| a.codec.to_string()),
+            codecs: [a_audio.map(|a| a.codec.to_string()), None],
         };
         self.calls.insert(
             id,
@@ -139,6 +140,7 @@ impl Pbx {
                 ring_deadline: Some(now + self.settings.no_answer),
                 answered: false,
                 relay,
+                sdp: [a_audio.map(|a| (a, p.a_req.body().clone())), None],
                 record,
             },
         );
@@ -184,34 +186,6 @@ impl Pbx {
         b.build().ok()
     }
 
-    pub(super) fn body_of(m: &Message) -> Option<(String, Bytes)> {
-        (!m.body().is_empty()).then(|| {
-            let ct = m
-                .values(HeaderName::ContentType)
-                .next()
-                .unwrap_or("application/sdp");
-            (ct.to_owned(), m.body().clone())
-        })
-    }
-
-    /// The body of `m` for the leg it goes to: with the relay's address for that leg.
-    pub(super) fn relayed_body(
-        relay: Option<[SocketAddr; 2]>,
-        m: &Message,
-        towards_a: bool,
-    ) -> Option<(String, Bytes)> {
-        let (ct, body) = Self::body_of(m)?;
-        let Some(relay) = relay else {
-            return Some((ct, body));
-        };
-        let addr = if towards_a { relay[0] } else { relay[1] };
-        Some((ct, sdp::rewrite(&body, addr).unwrap_or(body)))
-    }
-
-    pub(super) fn relay_of(&self, call: u64) -> Option<[SocketAddr; 2]> {
-        self.calls.get(&call).and_then(|c| c.relay)
-    }
-
     /// Forgets call `id`, stopping its relay and writing its record.
     pub(super) fn drop_call(&mut self, id: u64, how: Disposition) -> Option<Call> {
         let call = self.calls.remove(&id)?;
@@ -228,7 +202,7 @@ impl Pbx {
             wall_now(),
             how,
         );
-        rec.codecs = [r.codec.clone(), r.codec.clone()];
+        rec.codecs.clone_from(&r.codecs);
         self.cdrs.push_back(rec);
         Some(call)
     }
@@ -240,7 +214,7 @@ impl Pbx {
             let code = resp.status().unwrap_or(500);
             if code >= 200 {
                 self.forwarded.remove(&tx);
-                let body = Self::relayed_body(self.relay_of(fw.call), resp, fw.from_a);
+                let body = self.body_for_call(fw.call, resp, fw.from_a);
                 let b = body.as_ref().map(|(ct, b)| (ct.as_str(), b));
                 drop(
                     self.ep
@@ -265,25 +239,57 @@ impl Pbx {
         if code == 100 {
             return;
         }
-        let body = Self::relayed_body(self.relay_of(id), resp, true);
-        let b = body.as_ref().map(|(ct, b)| (ct.as_str(), b));
-        let extra = [(HeaderName::Contact, self.contact(a_t))];
-        let reason = resp.reason().unwrap_or("").to_owned();
         if code < 200 {
-            drop(self.ep.reply_with(now, a_tx, code, &reason, &extra, b));
+            // Early media: leg B may already send its codec.
+            self.callee_media(id, resp);
+            let body = self.body_for_call(id, resp, true);
+            let b = body.as_ref().map(|(ct, b)| (ct.as_str(), b));
+            let extra = [(HeaderName::Contact, self.contact(a_t))];
+            let reason = resp.reason().unwrap_or("");
+            drop(self.ep.reply_with(now, a_tx, code, reason, &extra, b));
             return;
         }
-        self.by_b_invite.remove(&tx);
-        self.by_a_invite.remove(&a_tx);
         if code >= 300 {
+            self.by_b_invite.remove(&tx);
+            self.by_a_invite.remove(&a_tx);
             self.drop_call(id, disposition(code));
-            drop(self.ep.reply_with(now, a_tx, code, &reason, &[], None));
+            let reason = resp.reason().unwrap_or("");
+            drop(self.ep.reply_with(now, a_tx, code, reason, &[], None));
             return;
         }
-        let Some(mut call) = self.calls.remove(&id) else {
+        if self.answering.contains_key(&id) {
+            return; // a retransmitted 2xx while the relay takes the callee's codec
+        }
+        if self.callee_media(id, resp) {
+            self.answering.insert(id, (tx, resp.clone()));
+            return;
+        }
+        self.complete_answer(now, id, tx, resp, true);
+    }
+
+    /// The callee's 2xx: form both dialogs, ACK the callee, answer the caller; or, when the
+    /// relay could not take the callee's codec (`media_ok` false), hang up the callee and
+    /// answer the caller 503 with Retry-After (MV-36).
+    pub(super) fn complete_answer(
+        &mut self,
+        now: Instant,
+        id: u64,
+        tx: TxId,
+        resp: &Message,
+        media_ok: bool,
+    ) {
+        let Some((a_tx, a_t)) = self
+            .calls
+            .get(&id)
+            .and_then(|c| c.a_invite.map(|t| (t, c.a.peer.0)))
+        else {
             return;
         };
-        // 2xx: form both dialogs, ACK the callee, answer the caller.
+        self.by_b_invite.remove(&tx);
+        self.by_a_invite.remove(&a_tx);
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
         let b_req = call.b_invite.take().map(|(_, r)| r);
         let b_dialog = b_req.as_ref().and_then(|r| Dialog::uac(r, resp).ok());
         let a_req = self.ep.server(a_tx).map(|s| s.request().clone());
@@ -292,7 +298,8 @@ impl Pbx {
             .as_ref()
             .zip(a_tag.as_deref())
             .and_then(|(r, tag)| Dialog::uas(r, tag).ok());
-        let (Some(b_dialog), Some(mut a_dialog)) = (b_dialog, a_dialog) else {
+        let (Some(mut b_dialog), Some(mut a_dialog)) = (b_dialog, a_dialog) else {
+            self.drop_call(id, Disposition::Failed);
             drop(self.ep.reply(now, a_tx, 502, "Bad Gateway"));
             return;
         };
@@ -305,15 +312,34 @@ impl Pbx {
         {
             self.ep.send_stateless(&ack, bt, bdest);
         }
+        if !media_ok {
+            let branch = self.ep.new_branch();
+            if let Ok(Ok(bye)) = b_dialog
+                .request(Method::Bye, (bt.as_str(), &local, &branch))
+                .map(RequestBuilder::build)
+            {
+                drop(self.ep.send_request(now, bye, bt, bdest));
+            }
+            self.drop_call(id, Disposition::Refused);
+            let extra = [(HeaderName::RetryAfter, "5".to_owned())];
+            let reason = "Media resources exhausted";
+            drop(self.ep.reply_with(now, a_tx, 503, reason, &extra, None));
+            return;
+        }
         self.by_dialog.insert(a_dialog.id().clone(), id);
         self.by_dialog.insert(b_dialog.id().clone(), id);
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
         call.a_invite = None;
         call.ring_deadline = None;
         call.answered = true;
         call.record.answer = Some(wall_now());
         call.a.dialog = Some(a_dialog);
         call.b.dialog = Some(b_dialog);
-        self.calls.insert(id, call);
+        let body = self.body_for_call(id, resp, true);
+        let b = body.as_ref().map(|(ct, b)| (ct.as_str(), b));
+        let extra = [(HeaderName::Contact, self.contact(a_t))];
         drop(self.ep.reply_with(now, a_tx, 200, "OK", &extra, b));
         info!(call = id, "call answered");
     }

@@ -8,6 +8,8 @@ use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
+
 use sip_core::dialog::{Dialog, DialogId};
 use sip_core::digest::{Algorithm, AuthError, DigestServer, ServerConfig, ha1};
 use sip_core::endpoint::{Config as EpConfig, Endpoint, Event};
@@ -24,6 +26,7 @@ use crate::licence::LicenceMode;
 
 mod dialog;
 mod invite;
+mod media;
 mod register;
 
 /// Settings of the SIP logic.
@@ -66,6 +69,14 @@ pub enum MediaAction {
         /// The caller's audio.
         a: Audio,
     },
+    /// The callee answered with `b`: set the relay's leg B to it (transcoding when it
+    /// differs from the caller's), then call [`Pbx::media_answered`].
+    Answer {
+        /// The call.
+        call: u64,
+        /// The callee's audio.
+        b: Audio,
+    },
     /// The call ended: stop its relay.
     Stop {
         /// The call.
@@ -103,6 +114,8 @@ struct Call {
     answered: bool,
     /// The relay's address for leg A and for leg B, when media is relayed.
     relay: Option<[SocketAddr; 2]>,
+    /// Per leg: its audio and the SDP that defines its payload types (A's offer, B's answer).
+    sdp: [Option<(Audio, Bytes)>; 2],
     /// For the call record: the caller's Call-ID, caller, callee, times, codec.
     record: Record,
 }
@@ -114,7 +127,7 @@ struct Record {
     callee: String,
     start: events::Timestamp,
     answer: Option<events::Timestamp>,
-    codec: Option<String>,
+    codecs: [Option<String>; 2],
 }
 
 /// A request forwarded to the other leg: answer `server` when `client` gets a final response.
@@ -141,6 +154,8 @@ pub struct Pbx {
     forwarded: HashMap<TxId, Forwarded>,
     next_call: u64,
     pending: HashMap<u64, Pending>,
+    /// Calls whose callee answered, waiting for the relay to take the callee's codec.
+    answering: HashMap<u64, (TxId, Message)>,
     media: VecDeque<MediaAction>,
     cdrs: VecDeque<CdrRecord>,
     /// Terminal licences held per binding (AOR, contact); dropping one releases it.
@@ -193,6 +208,7 @@ impl Pbx {
             forwarded: HashMap::new(),
             next_call: 0,
             pending: HashMap::new(),
+            answering: HashMap::new(),
             media: VecDeque::new(),
             cdrs: VecDeque::new(),
             held: HashMap::new(),
@@ -256,30 +272,7 @@ impl Pbx {
         self.media.pop_front()
     }
 
-    /// The relay for `call` runs: `local` is its address towards leg A and towards leg B.
-    pub fn media_ready(&mut self, now: Instant, call: u64, local: [SocketAddr; 2]) {
-        let Some(p) = self.pending.remove(&call) else {
-            self.media.push_back(MediaAction::Stop { call });
-            return;
-        };
-        let body = sdp::rewrite(p.a_req.body(), local[1]);
-        self.dial(now, call, p, body, Some(local));
-        self.process(now);
-    }
-
-    /// No relay could be had for `call` (budget or ports): 503 to the caller (MV-36).
-    pub fn media_failed(&mut self, now: Instant, call: u64) {
-        if let Some(p) = self.pending.remove(&call) {
-            self.by_a_invite.remove(&p.a_tx);
-            let extra = [(HeaderName::RetryAfter, "5".to_owned())];
-            drop(
-                self.ep
-                    .reply_with(now, p.a_tx, 503, "Media resources exhausted", &extra, None),
-            );
-        }
-    }
-
-    fn local(&self, t: Transport) -> SocketAddr {
+    pub(super) fn local(&self, t: Transport) -> SocketAddr {
         self.settings
             .local
             .iter()
@@ -288,7 +281,7 @@ impl Pbx {
             .map_or_else(|| SocketAddr::from(([127, 0, 0, 1], 5060)), |(_, a)| *a)
     }
 
-    fn contact(&self, t: Transport) -> String {
+    pub(super) fn contact(&self, t: Transport) -> String {
         let tp = if t == Transport::Udp {
             String::new()
         } else {
@@ -297,7 +290,7 @@ impl Pbx {
         format!("<sip:pbx@{}{tp}>", self.local(t))
     }
 
-    fn process(&mut self, now: Instant) {
+    pub(super) fn process(&mut self, now: Instant) {
         while let Some(ev) = self.ep.poll_event() {
             match ev {
                 Event::Request {

@@ -1,0 +1,59 @@
+//! Transcoding in calls (issue 10): an Opus-only SIPp phone calls a PCMU-only SIPp phone
+//! through the PBX. The callee is offered the caller's codec plus every codec the relay can
+//! transcode, answers PCMU, and the caller is answered with its own Opus; the call record
+//! names both codecs. Each relayed leg still costs 2 against the media budget (MV-36).
+
+mod common;
+
+use common::{EPHEMERAL_SIP, Pbx, temp_dir};
+use testkit::sipp::{self, Background, scenario};
+
+const USERS: &str = "[[users]]\nextension = \"201\"\npassword = \"s3cret-201\"\n\
+                     [[users]]\nextension = \"202\"\npassword = \"s3cret-202\"\n";
+
+fn register(dir: &std::path::Path, pbx: &str, user: &str, password: &str, port: u16) -> sipp::Run {
+    let sf = scenario("register_auth.xml");
+    let args = [
+        "-sf", &sf, "-s", user, "-au", user, "-ap", password, "-m", "1",
+    ];
+    sipp::run(dir, pbx, port, &args)
+}
+
+#[test]
+fn mv36_opus_only_caller_reaches_pcmu_only_callee_through_the_transcoding_relay() {
+    if !testkit::peer("sipp") {
+        return;
+    }
+    let dir = temp_dir("sipp-transcode");
+    let config = format!("{EPHEMERAL_SIP}[media]\nrtp_ports = \"31600-31699\"\n{USERS}");
+    let pbx = Pbx::start(&dir, &config);
+    let target = pbx.addr("udp").to_string();
+    let (caller_port, callee_port) = (sipp::free_udp_port(), sipp::free_udp_port());
+    for (user, pw, port) in [
+        ("201", "s3cret-201", caller_port),
+        ("202", "s3cret-202", callee_port),
+    ] {
+        let r = register(&dir, &target, user, pw, port);
+        assert_eq!((r.code, r.stat("SuccessfulCall(C)")), (0, 1), "{user}");
+    }
+    let calls = "5";
+    let callee = scenario("transcode_callee_pcmu.xml");
+    let uas = Background::start(&dir, "", callee_port, &["-sf", &callee, "-m", calls]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let caller = scenario("transcode_caller_opus.xml");
+    let args = [
+        "-sf", &caller, "-key", "caller", "201", "-s", "202", "-m", calls, "-r", "10",
+    ];
+    let run = sipp::run(&dir, &target, caller_port, &args);
+    assert_eq!(run.stat("SuccessfulCall(C)"), 5, "{:?}", run.stats);
+    assert_eq!(run.code, 0, "the caller got Opus back every time");
+    let uas = uas.wait();
+    assert_eq!(uas.stat("SuccessfulCall(C)"), 5, "{:?}", uas.stats);
+    let cdrs = std::fs::read_to_string(pbx.data.join("cdr.jsonl")).expect("cdr.jsonl");
+    let transcoded = cdrs
+        .lines()
+        .filter(|l| l.contains("\"disposition\":\"answered\""))
+        .filter(|l| l.contains("\"codecs\":[\"opus\",\"PCMU\"]"))
+        .count();
+    assert_eq!(transcoded, 5, "{cdrs}");
+}
