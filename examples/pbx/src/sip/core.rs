@@ -17,7 +17,7 @@ use super::b2bua::{MediaAction, Pbx};
 use super::{ConnId, Inbound, Outbound, Transport, Transports};
 use crate::cdr::CdrWriter;
 use crate::dos::{Change, DosGuard};
-use crate::media::{CallRelay, LegSpec, PortAllocator};
+use crate::media::{CallRelay, LegSpec, PortAllocator, RelayReport};
 use crate::notice::Notice;
 
 /// The sip-core transport of a listener transport.
@@ -48,6 +48,8 @@ pub struct Media {
     /// Where relays bind.
     pub ip: IpAddr,
     relays: HashMap<u64, CallRelay>,
+    /// Statistics of relays stopped in this pass, for their call records.
+    reports: HashMap<u64, RelayReport>,
     /// Where call detail records go (`None`: not written).
     pub cdr: Option<CdrWriter>,
 }
@@ -60,62 +62,82 @@ impl Media {
             budget,
             ip,
             relays: HashMap::new(),
+            reports: HashMap::new(),
             cdr: None,
         }
     }
 
     /// Carries out what the SIP logic asked for media, until it asks nothing more.
     async fn serve(&mut self, pbx: &mut Pbx) {
-        while let Some(rec) = pbx.poll_cdr() {
-            if let Some(w) = &self.cdr
-                && let Err(e) = w.write(&rec)
-            {
-                warn!("call record not written: {e}");
+        loop {
+            let mut idle = true;
+            while let Some(action) = pbx.poll_media() {
+                idle = false;
+                self.act(pbx, action).await;
+            }
+            while let Some((call, mut rec)) = pbx.poll_cdr() {
+                idle = false;
+                if let Some(r) = self.reports.remove(&call) {
+                    rec.media = r.legs.map(|l| l.map(|l| l.media));
+                }
+                if let Some(w) = &self.cdr
+                    && let Err(e) = w.write(&rec)
+                {
+                    warn!("call record not written: {e}");
+                }
+            }
+            if idle {
+                break;
             }
         }
-        while let Some(action) = pbx.poll_media() {
-            match action {
-                MediaAction::Start { call, a } => {
-                    let spec = |remote| LegSpec {
-                        remote,
-                        codec: a.codec,
-                        payload_type: a.payload_type,
-                        telephone_event: a.telephone_event,
-                    };
-                    // Leg B takes the callee's codec when it answers (MediaAction::Answer).
-                    let legs = [spec(a.remote), spec(None)];
-                    match CallRelay::start(&self.ports, &self.budget, self.ip, legs).await {
-                        Ok(relay) => {
-                            let local = [relay.local_addr(Leg::A), relay.local_addr(Leg::B)];
-                            self.relays.insert(call, relay);
-                            pbx.media_ready(now(), call, local);
-                        }
-                        Err(e) => {
-                            warn!(call, "no media relay: {e}");
-                            pbx.media_failed(now(), call);
-                        }
+        // A relay stopped without a record (a call gone before its relay started).
+        self.reports.clear();
+    }
+
+    async fn act(&mut self, pbx: &mut Pbx, action: MediaAction) {
+        match action {
+            MediaAction::Start { call, a } => {
+                let spec = |remote| LegSpec {
+                    remote,
+                    codec: a.codec,
+                    payload_type: a.payload_type,
+                    telephone_event: a.telephone_event,
+                };
+                // Leg B takes the callee's codec when it answers (MediaAction::Answer).
+                let legs = [spec(a.remote), spec(None)];
+                match CallRelay::start(&self.ports, &self.budget, self.ip, legs).await {
+                    Ok(relay) => {
+                        let local = [relay.local_addr(Leg::A), relay.local_addr(Leg::B)];
+                        self.relays.insert(call, relay);
+                        pbx.media_ready(now(), call, local);
+                    }
+                    Err(e) => {
+                        warn!(call, "no media relay: {e}");
+                        pbx.media_failed(now(), call);
                     }
                 }
-                MediaAction::Answer { call, b } => {
-                    let spec = LegSpec {
-                        remote: b.remote,
-                        codec: b.codec,
-                        payload_type: b.payload_type,
-                        telephone_event: b.telephone_event,
-                    };
-                    let ok = match self.relays.get_mut(&call) {
-                        Some(relay) => relay
-                            .set_leg_b(spec)
-                            .map_err(|e| warn!(call, "relay cannot take the callee's codec: {e}"))
-                            .is_ok(),
-                        None => false,
-                    };
-                    pbx.media_answered(now(), call, ok);
-                }
-                MediaAction::Stop { call } => {
-                    if let Some(relay) = self.relays.remove(&call) {
-                        let _report = relay.stop().await;
-                    }
+            }
+            MediaAction::Answer { call, b } => {
+                let spec = LegSpec {
+                    remote: b.remote,
+                    codec: b.codec,
+                    payload_type: b.payload_type,
+                    telephone_event: b.telephone_event,
+                };
+                let ok = match self.relays.get_mut(&call) {
+                    Some(relay) => relay
+                        .set_leg_b(spec)
+                        .map_err(|e| warn!(call, "relay cannot take the callee's codec: {e}"))
+                        .is_ok(),
+                    None => false,
+                };
+                pbx.media_answered(now(), call, ok);
+            }
+            MediaAction::Stop { call } => {
+                if let Some(relay) = self.relays.remove(&call)
+                    && let Some(report) = relay.stop().await
+                {
+                    self.reports.insert(call, report);
                 }
             }
         }

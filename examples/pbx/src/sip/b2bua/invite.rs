@@ -203,7 +203,7 @@ impl Pbx {
             how,
         );
         rec.codecs.clone_from(&r.codecs);
-        self.cdrs.push_back(rec);
+        self.cdrs.push_back((id, rec));
         Some(call)
     }
 

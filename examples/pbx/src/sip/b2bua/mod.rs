@@ -157,7 +157,7 @@ pub struct Pbx {
     /// Calls whose callee answered, waiting for the relay to take the callee's codec.
     answering: HashMap<u64, (TxId, Message)>,
     media: VecDeque<MediaAction>,
-    cdrs: VecDeque<CdrRecord>,
+    cdrs: VecDeque<(u64, CdrRecord)>,
     /// Terminal licences held per binding (AOR, contact); dropping one releases it.
     held: HashMap<(String, String), licensing::Registration>,
 }
@@ -262,8 +262,9 @@ impl Pbx {
         self.ep.poll_transmit()
     }
 
-    /// Next call detail record to write.
-    pub fn poll_cdr(&mut self) -> Option<CdrRecord> {
+    /// Next call detail record to write, with its call (the [`MediaAction::Stop`] of a relayed
+    /// call comes first, so the relay's statistics can be added to it).
+    pub fn poll_cdr(&mut self) -> Option<(u64, CdrRecord)> {
         self.cdrs.pop_front()
     }
 
