@@ -1,6 +1,7 @@
 //! The tokio composition: data directory, licence mode, SIP listeners, event delivery,
 //! and graceful shutdown on SIGINT/SIGTERM.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -41,6 +42,17 @@ pub enum StartError {
     /// Signal handlers.
     #[error("installing the signal handlers: {0}")]
     Signals(std::io::Error),
+}
+
+/// Extension → forwarding target, for the users that set `field`.
+fn forwards(
+    cfg: &Config,
+    field: impl Fn(&crate::config::UserConfig) -> Option<&toml::Spanned<String>>,
+) -> HashMap<String, String> {
+    cfg.users
+        .iter()
+        .filter_map(|u| Some((u.extension.get_ref().clone(), field(u)?.get_ref().clone())))
+        .collect()
 }
 
 fn tls_acceptor(cfg: &Config, dir: &DataDir) -> Result<Option<TlsAcceptor>, StartError> {
@@ -152,13 +164,13 @@ pub async fn run(loaded: Loaded, data_dir: &Path) -> Result<(), StartError> {
         no_answer_status: cfg.calls.no_answer_status.0,
         nonce_secret: rand::random(),
         relay_ip: (cfg.media.mode == crate::config::MediaMode::Relay).then_some(media_ip),
-        forward_always: cfg
+        forward_always: forwards(&cfg, |u| u.forward_always.as_ref()),
+        forward_busy: forwards(&cfg, |u| u.forward_busy.as_ref()),
+        forward_no_answer: forwards(&cfg, |u| u.forward_no_answer.as_ref()),
+        names: cfg
             .users
             .iter()
-            .filter_map(|u| {
-                let to = u.forward_always.as_ref()?;
-                Some((u.extension.get_ref().clone(), to.get_ref().clone()))
-            })
+            .filter_map(|u| Some((u.extension.get_ref().clone(), u.name.clone()?)))
             .collect(),
         licence: licence.clone(),
         terminals: cfg

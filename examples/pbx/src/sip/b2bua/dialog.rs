@@ -7,6 +7,7 @@ use sip_core::transaction::TxId;
 use sip_core::{Message, Method, RequestBuilder};
 use tracing::info;
 
+use super::fork::Forwarding;
 use super::*;
 
 impl Pbx {
@@ -52,7 +53,7 @@ impl Pbx {
         let Some(mut call) = self.calls.remove(&call_id) else {
             return;
         };
-        let result = self.forward(now, req, &id, &mut call);
+        let result = self.forward_in_dialog(now, req, &id, &mut call);
         self.calls.insert(call_id, call);
         match result {
             Ok((ctx, bye, from_a)) => {
@@ -71,7 +72,7 @@ impl Pbx {
     }
 
     /// Sends `req` (received on the leg of dialog `id`) on the other leg of `call`.
-    pub(super) fn forward(
+    pub(super) fn forward_in_dialog(
         &mut self,
         now: Instant,
         req: &Message,
@@ -118,42 +119,35 @@ impl Pbx {
         };
         // A call still waiting for its relay just stops waiting (media_ready then stops it).
         self.pending.remove(&id);
-        if let Some(call) = self.drop_call(id, Disposition::Cancelled)
-            && let Some((b_tx, _)) = call.b_invite
-        {
-            self.by_b_invite.remove(&b_tx);
-            drop(self.ep.cancel(now, b_tx));
-        }
+        self.answering.remove(&id);
+        self.cancel_branches(now, id, None);
+        self.drop_call(id, Disposition::Cancelled);
     }
 
+    /// Nobody answered in time: forward on no answer, or 480/408 to the caller.
     pub(super) fn no_answer(&mut self, now: Instant, id: u64) {
-        let Some(call) = self.drop_call(id, Disposition::NoAnswer) else {
+        if self.answering.contains_key(&id) {
+            return; // answered; the relay is taking the callee's codec
+        }
+        self.cancel_branches(now, id, None);
+        if self.forward(now, id, Forwarding::NoAnswer) {
             return;
+        }
+        let code = self.settings.no_answer_status;
+        let reason = if code == 408 {
+            "Request Timeout"
+        } else {
+            "Temporarily Unavailable"
         };
-        if let Some(a_tx) = call.a_invite {
-            self.by_a_invite.remove(&a_tx);
-            let code = self.settings.no_answer_status;
-            let reason = if code == 408 {
-                "Request Timeout"
-            } else {
-                "Temporarily Unavailable"
-            };
-            drop(self.ep.reply(now, a_tx, code, reason));
-        }
-        if let Some((b_tx, _)) = call.b_invite {
-            self.by_b_invite.remove(&b_tx);
-            drop(self.ep.cancel(now, b_tx));
-        }
+        self.fail_call(now, id, code, reason);
     }
 
     pub(super) fn on_failure(&mut self, now: Instant, tx: TxId) {
-        if let Some(id) = self.by_b_invite.remove(&tx) {
-            if let Some(call) = self.drop_call(id, Disposition::Failed)
-                && let Some(a_tx) = call.a_invite
-            {
-                self.by_a_invite.remove(&a_tx);
-                drop(self.ep.reply(now, a_tx, 408, "Request Timeout"));
-            }
+        if self.cancelled.remove(&tx).is_some() {
+            return;
+        }
+        if let Some(&id) = self.by_b_invite.get(&tx) {
+            self.branch_failed(now, id, tx, 408, "Request Timeout".to_owned());
         } else if let Some(fw) = self.forwarded.remove(&tx) {
             drop(self.ep.reply(now, fw.server, 408, "Request Timeout"));
             if fw.bye {

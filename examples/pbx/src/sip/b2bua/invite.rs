@@ -7,9 +7,8 @@ use bytes::Bytes;
 use sip_core::dialog::Dialog;
 use sip_core::transaction::{Transport, TxId};
 use sip_core::{HeaderName, Message, Method, RequestBuilder};
-use tracing::{debug, info};
+use tracing::info;
 
-use super::dialog::disposition;
 use super::*;
 
 impl Pbx {
@@ -46,16 +45,10 @@ impl Pbx {
             return;
         }
         let aor = format!("sip:{callee}@{}", self.realm_host());
-        let Some(target) = self
-            .registrar
-            .lookup(&aor)
-            .first()
-            .map(|b| (b.contact.clone(), b.transport, b.source))
-        else {
+        if self.registrar.lookup(&aor).is_empty() {
             drop(self.ep.reply(now, tx, 480, "Temporarily Unavailable"));
             return;
-        };
-        let (contact, t, dest) = target;
+        }
         self.next_call += 1;
         let id = self.next_call;
         self.by_a_invite.insert(tx, id);
@@ -63,9 +56,7 @@ impl Pbx {
             a_tx: tx,
             a_req: req,
             from,
-            contact,
             callee,
-            target: (t, dest),
         };
         match (self.settings.relay_ip, sdp::audio(p.a_req.body())) {
             (Some(_), Some(a)) => {
@@ -79,7 +70,7 @@ impl Pbx {
         }
     }
 
-    /// Sends the callee's INVITE for call `id` with `body` as its SDP.
+    /// Creates call `id` and rings the callee's devices with `body` as the SDP offer.
     pub(super) fn dial(
         &mut self,
         now: Instant,
@@ -88,24 +79,6 @@ impl Pbx {
         body: Option<Bytes>,
         relay: Option<[SocketAddr; 2]>,
     ) {
-        let (t, dest) = p.target;
-        let Some(b_req) = self.outgoing_invite(&p.a_req, &p.contact, &p.callee, t, body) else {
-            self.by_a_invite.remove(&p.a_tx);
-            drop(
-                self.ep
-                    .reply(now, p.a_tx, 500, "Cannot build the outgoing INVITE"),
-            );
-            return;
-        };
-        let Ok(b_tx) = self.ep.send_request(now, b_req.clone(), t, dest) else {
-            self.by_a_invite.remove(&p.a_tx);
-            drop(
-                self.ep
-                    .reply(now, p.a_tx, 500, "Cannot send the outgoing INVITE"),
-            );
-            return;
-        };
-        debug!(call = id, callee = %p.callee, "call attempt");
         let a_audio = sdp::audio(p.a_req.body());
         let record = Record {
             call_id: p
@@ -132,19 +105,26 @@ impl Pbx {
                     dialog: None,
                     peer: p.from,
                 },
-                b_invite: Some((b_tx, b_req)),
+                sdp: [a_audio.map(|a| (a, p.a_req.body().clone())), None],
+                a_req: p.a_req,
+                branches: Vec::new(),
                 b: Leg {
                     dialog: None,
-                    peer: (t, dest),
+                    peer: p.from,
                 },
-                ring_deadline: Some(now + self.settings.no_answer),
+                b_offer: body,
+                hops: vec![p.callee.clone()],
+                callee: p.callee,
+                best: None,
+                ring_deadline: None,
                 answered: false,
                 relay,
-                sdp: [a_audio.map(|a| (a, p.a_req.body().clone())), None],
                 record,
             },
         );
-        self.by_b_invite.insert(b_tx, id);
+        if !self.ring(now, id) {
+            self.fail_call(now, id, 480, "Temporarily Unavailable");
+        }
     }
 
     pub(super) fn outgoing_invite(
@@ -155,15 +135,24 @@ impl Pbx {
         t: Transport,
         body: Option<Bytes>,
     ) -> Option<Message> {
-        let from_value = a.values(HeaderName::From).next()?;
-        let from_uri = from_value.split(";tag=").next().unwrap_or(from_value);
+        let caller = a.from().ok()?.uri().as_sip()?.user()?.to_owned();
+        let domain = self.realm_host();
+        // Caller ID: the caller's extension with its configured name (MiVoice shows the
+        // internal number); P-Asserted-Identity says the same to phones that prefer it.
+        let identity = match self.settings.names.get(&caller) {
+            Some(name) => format!(
+                "\"{}\" <sip:{caller}@{domain}>",
+                name.replace(['"', '\\'], "")
+            ),
+            None => format!("<sip:{caller}@{domain}>"),
+        };
         let mut b = RequestBuilder::new(Method::Invite, contact)
             .via(
                 t.as_str(),
                 &self.local(t).to_string(),
                 &self.ep.new_branch(),
             )
-            .from(from_uri, &self.ep.new_tag())
+            .from(&identity, &self.ep.new_tag())
             .to(&format!("<sip:{callee}@{}>", self.realm_host()))
             .call_id(&format!("{}@pbxkit", self.ep.new_branch()))
             .cseq(1)
@@ -175,6 +164,7 @@ impl Pbx {
                     .saturating_sub(1),
             )
             .contact(&self.contact(t))
+            .header(HeaderName::PAssertedIdentity, &identity)
             .header(HeaderName::UserAgent, &self.settings.user_agent);
         if let Some(body) = body {
             let ct = a
@@ -208,7 +198,9 @@ impl Pbx {
     }
 
     pub(super) fn on_response(&mut self, now: Instant, tx: TxId, resp: &Message) {
-        if let Some(&id) = self.by_b_invite.get(&tx) {
+        if self.cancelled.contains_key(&tx) {
+            self.on_cancelled_branch(now, tx, resp);
+        } else if let Some(&id) = self.by_b_invite.get(&tx) {
             self.on_b_invite_response(now, id, tx, resp);
         } else if let Some(fw) = self.forwarded.get(&tx).copied() {
             let code = resp.status().unwrap_or(500);
@@ -250,16 +242,21 @@ impl Pbx {
             return;
         }
         if code >= 300 {
-            self.by_b_invite.remove(&tx);
-            self.by_a_invite.remove(&a_tx);
-            self.drop_call(id, disposition(code));
-            let reason = resp.reason().unwrap_or("");
-            drop(self.ep.reply_with(now, a_tx, code, reason, &[], None));
+            let reason = resp.reason().unwrap_or("").to_owned();
+            self.branch_failed(now, id, tx, code, reason);
             return;
         }
-        if self.answering.contains_key(&id) {
-            return; // a retransmitted 2xx while the relay takes the callee's codec
+        if let Some((answered, _)) = self.answering.get(&id) {
+            if *answered != tx {
+                // Another device answered too while the first answer is being set up.
+                self.by_b_invite.remove(&tx);
+                if let Some(b) = self.take_branch(id, tx) {
+                    self.ack_and_bye(now, &b, resp);
+                }
+            }
+            return; // else a retransmitted 2xx while the relay takes the callee's codec
         }
+        self.cancel_branches(now, id, Some(tx));
         if self.callee_media(id, resp) {
             self.answering.insert(id, (tx, resp.clone()));
             return;
@@ -287,11 +284,14 @@ impl Pbx {
         };
         self.by_b_invite.remove(&tx);
         self.by_a_invite.remove(&a_tx);
+        let branch = self.take_branch(id, tx);
         let Some(call) = self.calls.get_mut(&id) else {
             return;
         };
-        let b_req = call.b_invite.take().map(|(_, r)| r);
-        let b_dialog = b_req.as_ref().and_then(|r| Dialog::uac(r, resp).ok());
+        if let Some(b) = &branch {
+            call.b.peer = b.peer;
+        }
+        let b_dialog = branch.and_then(|b| Dialog::uac(&b.req, resp).ok());
         let a_req = self.ep.server(a_tx).map(|s| s.request().clone());
         let a_tag = self.ep.to_tag(a_tx).map(str::to_owned);
         let a_dialog = a_req

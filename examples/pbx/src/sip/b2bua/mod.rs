@@ -25,6 +25,7 @@ use crate::delivery::wall_now;
 use crate::licence::LicenceMode;
 
 mod dialog;
+mod fork;
 mod invite;
 mod media;
 mod register;
@@ -52,6 +53,12 @@ pub struct Settings {
     pub relay_ip: Option<IpAddr>,
     /// Unconditional call forwarding: extension → where its calls go.
     pub forward_always: HashMap<String, String>,
+    /// Forwarding when every device of the extension is busy (486/600).
+    pub forward_busy: HashMap<String, String>,
+    /// Forwarding when the extension does not answer in time.
+    pub forward_no_answer: HashMap<String, String>,
+    /// Display names for caller ID (From and P-Asserted-Identity of the callee's INVITE).
+    pub names: HashMap<String, String>,
     /// Demo or strict licensing (terminal licences at registration, MV-13).
     pub licence: LicenceMode,
     /// The terminal kind of each extension (MV-13).
@@ -90,9 +97,15 @@ struct Pending {
     a_tx: TxId,
     a_req: Message,
     from: (Transport, SocketAddr),
-    contact: String,
     callee: String,
-    target: (Transport, SocketAddr),
+}
+
+/// One device of the callee being rung (parallel ringing): its INVITE client transaction.
+#[derive(Debug)]
+struct Branch {
+    tx: TxId,
+    req: Message,
+    peer: (Transport, SocketAddr),
 }
 
 /// One leg of a call: its dialog (once formed) and where to send.
@@ -107,9 +120,18 @@ struct Call {
     /// The caller's INVITE server transaction while it is pending.
     a_invite: Option<TxId>,
     a: Leg,
-    /// The callee INVITE client transaction while it is pending, and its request.
-    b_invite: Option<(TxId, Message)>,
+    /// The caller's INVITE.
+    a_req: Message,
+    /// The devices ringing, until one answers.
+    branches: Vec<Branch>,
     b: Leg,
+    /// The body offered to the callee's devices.
+    b_offer: Option<Bytes>,
+    /// The extension rung now, and those rung before (call forwarding, loop guard).
+    callee: String,
+    hops: Vec<String>,
+    /// The best final failure from a device so far (RFC 3261 §16.7).
+    best: Option<(u16, String)>,
     ring_deadline: Option<Instant>,
     answered: bool,
     /// The relay's address for leg A and for leg B, when media is relayed.
@@ -150,6 +172,8 @@ pub struct Pbx {
     calls: HashMap<u64, Call>,
     by_dialog: HashMap<DialogId, u64>,
     by_b_invite: HashMap<TxId, u64>,
+    /// Devices cancelled after another answered: a late 2xx is ACKed and hung up.
+    cancelled: HashMap<TxId, Branch>,
     by_a_invite: HashMap<TxId, u64>,
     forwarded: HashMap<TxId, Forwarded>,
     next_call: u64,
@@ -204,6 +228,7 @@ impl Pbx {
             calls: HashMap::new(),
             by_dialog: HashMap::new(),
             by_b_invite: HashMap::new(),
+            cancelled: HashMap::new(),
             by_a_invite: HashMap::new(),
             forwarded: HashMap::new(),
             next_call: 0,

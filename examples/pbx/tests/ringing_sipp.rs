@@ -1,0 +1,145 @@
+//! Ringing with SIPp devices through the PBX (issue 10): every device of a user rings at once
+//! (parallel ringing) and the others are cancelled when one answers; forwarding on busy and
+//! on no answer; caller ID in P-Asserted-Identity.
+
+mod common;
+
+use std::path::Path;
+
+use common::{EPHEMERAL_SIP, Pbx, temp_dir};
+use testkit::sipp::{self, Background, scenario};
+
+fn register(dir: &Path, pbx: &str, user: &str, password: &str, port: u16) {
+    let sf = scenario("register_auth.xml");
+    let args = [
+        "-sf", &sf, "-s", user, "-au", user, "-ap", password, "-m", "1",
+    ];
+    let r = sipp::run(dir, pbx, port, &args);
+    assert_eq!(
+        (r.code, r.stat("SuccessfulCall(C)")),
+        (0, 1),
+        "{user} registers"
+    );
+}
+
+fn users(extra: &str) -> String {
+    format!(
+        "[calls]\nno_answer_secs = 1\n\
+         [[users]]\nextension = \"201\"\npassword = \"p201\"\n\
+         [[users]]\nextension = \"202\"\npassword = \"p202\"\n{extra}\n\
+         [[users]]\nextension = \"203\"\npassword = \"p203\"\n"
+    )
+}
+
+/// Places `calls` calls from 201 to 202 and returns the caller's run.
+fn call(dir: &Path, pbx: &str, port: u16, calls: &str) -> sipp::Run {
+    let sf = scenario("call_as_user.xml");
+    let args = [
+        "-sf", &sf, "-key", "caller", "201", "-s", "202", "-m", calls, "-r", "5",
+    ];
+    sipp::run(dir, pbx, port, &args)
+}
+
+fn callee(dir: &Path, port: u16, xml: &str, calls: &str) -> Background {
+    let sf = scenario(xml);
+    Background::start(
+        dir,
+        "",
+        port,
+        &["-sf", &sf, "-key", "caller", "201", "-m", calls],
+    )
+}
+
+#[test]
+fn every_device_of_the_callee_rings_and_the_others_are_cancelled_when_one_answers() {
+    if !testkit::peer("sipp") {
+        return;
+    }
+    let dir = temp_dir("sipp-fork");
+    let config = format!(
+        "{EPHEMERAL_SIP}[media]\nrtp_ports = \"32200-32299\"\n{}",
+        users("")
+    );
+    let pbx = Pbx::start(&dir, &config);
+    let target = pbx.addr("udp").to_string();
+    let ports = [
+        sipp::free_udp_port(),
+        sipp::free_udp_port(),
+        sipp::free_udp_port(),
+    ];
+    register(&dir, &target, "201", "p201", ports[0]);
+    // 202 has two devices: a desk phone that only rings and a softphone that answers.
+    register(&dir, &target, "202", "p202", ports[1]);
+    register(&dir, &target, "202", "p202", ports[2]);
+    let ringer = callee(&dir, ports[1], "callee_ring_until_cancel.xml", "3");
+    let answerer = callee(&dir, ports[2], "callee_answer_late.xml", "3");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let run = call(&dir, &target, ports[0], "3");
+    assert_eq!(run.stat("SuccessfulCall(C)"), 3, "{:?}", run.stats);
+    let answerer = answerer.wait();
+    assert_eq!(
+        answerer.stat("SuccessfulCall(C)"),
+        3,
+        "answered, caller ID checked"
+    );
+    let ringer = ringer.wait();
+    assert_eq!(ringer.stat("SuccessfulCall(C)"), 3, "rang, then cancelled");
+}
+
+#[test]
+fn a_busy_callee_forwards_to_its_busy_target() {
+    if !testkit::peer("sipp") {
+        return;
+    }
+    let dir = temp_dir("sipp-fwd-busy");
+    let config = format!(
+        "{EPHEMERAL_SIP}[media]\nrtp_ports = \"32300-32399\"\n{}",
+        users("forward_busy = \"203\"")
+    );
+    let pbx = Pbx::start(&dir, &config);
+    let target = pbx.addr("udp").to_string();
+    let ports = [
+        sipp::free_udp_port(),
+        sipp::free_udp_port(),
+        sipp::free_udp_port(),
+    ];
+    register(&dir, &target, "201", "p201", ports[0]);
+    register(&dir, &target, "202", "p202", ports[1]);
+    register(&dir, &target, "203", "p203", ports[2]);
+    let busy = callee(&dir, ports[1], "callee_busy.xml", "2");
+    let other = callee(&dir, ports[2], "callee_answer_late.xml", "2");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let run = call(&dir, &target, ports[0], "2");
+    assert_eq!(run.stat("SuccessfulCall(C)"), 2, "{:?}", run.stats);
+    assert_eq!(busy.wait().stat("SuccessfulCall(C)"), 2, "202 was busy");
+    assert_eq!(other.wait().stat("SuccessfulCall(C)"), 2, "203 answered");
+}
+
+#[test]
+fn an_unanswered_call_forwards_after_the_no_answer_time() {
+    if !testkit::peer("sipp") {
+        return;
+    }
+    let dir = temp_dir("sipp-fwd-noans");
+    let config = format!(
+        "{EPHEMERAL_SIP}[media]\nrtp_ports = \"32400-32499\"\n{}",
+        users("forward_no_answer = \"203\"")
+    );
+    let pbx = Pbx::start(&dir, &config);
+    let target = pbx.addr("udp").to_string();
+    let ports = [
+        sipp::free_udp_port(),
+        sipp::free_udp_port(),
+        sipp::free_udp_port(),
+    ];
+    register(&dir, &target, "201", "p201", ports[0]);
+    register(&dir, &target, "202", "p202", ports[1]);
+    register(&dir, &target, "203", "p203", ports[2]);
+    let ringer = callee(&dir, ports[1], "callee_ring_until_cancel.xml", "2");
+    let other = callee(&dir, ports[2], "callee_answer_late.xml", "2");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let run = call(&dir, &target, ports[0], "2");
+    assert_eq!(run.stat("SuccessfulCall(C)"), 2, "{:?}", run.stats);
+    assert_eq!(ringer.wait().stat("SuccessfulCall(C)"), 2, "202 rang 1 s");
+    assert_eq!(other.wait().stat("SuccessfulCall(C)"), 2, "203 answered");
+}
