@@ -192,13 +192,20 @@ pub async fn run(loaded: Loaded, data_dir: &Path) -> Result<(), StartError> {
         .then(|| crate::cdr::CdrWriter::new(dir.path(&cfg.cdr.path)));
     let (in_tx, in_rx) = mpsc::channel(4096);
     let transports = server.start(in_tx, stop.clone());
+    // The core stops first (its BYEs still need the transports), then everything else.
+    let (core_stop_tx, core_stop) = watch::channel(false);
+    let drain = Duration::from_secs(cfg.shutdown.drain_secs.max(1));
+    let plan = crate::sip::core::ShutdownPlan {
+        mode: cfg.shutdown.mode,
+        drain,
+    };
     let core = tokio::spawn(crate::sip::core::run(
         in_rx,
         transports,
         (Pbx::new(settings, credentials), media),
         DosGuard::new(cfg.dos.clone()),
         notice_tx,
-        stop.clone(),
+        (core_stop, plan),
     ));
     let forward = events_tx.clone();
     let notices = tokio::spawn(async move {
@@ -212,11 +219,13 @@ pub async fn run(loaded: Loaded, data_dir: &Path) -> Result<(), StartError> {
 
     signals.wait().await;
     info!("shutting down");
-    let _ = stop_tx.send(true);
-    let drain = Duration::from_secs(cfg.shutdown.drain_secs.max(1));
-    if tokio::time::timeout(drain, core).await.is_err() {
-        warn!("SIP core did not stop within {drain:?}");
+    let _ = core_stop_tx.send(true);
+    // A drain may take `drain`, then the BYEs up to `drain` again.
+    let bound = drain * 2 + Duration::from_secs(1);
+    if tokio::time::timeout(bound, core).await.is_err() {
+        warn!("SIP core did not stop within {bound:?}");
     }
+    let _ = stop_tx.send(true);
     notices.abort();
     if tokio::time::timeout(drain, events_task).await.is_err() {
         warn!("event delivery did not finish within {drain:?}");

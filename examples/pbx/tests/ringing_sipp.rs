@@ -143,3 +143,45 @@ fn an_unanswered_call_forwards_after_the_no_answer_time() {
     assert_eq!(ringer.wait().stat("SuccessfulCall(C)"), 2, "202 rang 1 s");
     assert_eq!(other.wait().stat("SuccessfulCall(C)"), 2, "203 answered");
 }
+
+#[test]
+fn sigterm_hangs_up_active_calls_with_bye_on_both_legs() {
+    // [shutdown] mode = "bye" (the default): the PBX BYEs every active call, writes its
+    // record, and exits cleanly once the BYEs are answered.
+    if !testkit::peer("sipp") {
+        return;
+    }
+    let dir = temp_dir("sipp-shutdown");
+    let config = format!(
+        "{EPHEMERAL_SIP}[media]\nrtp_ports = \"32500-32599\"\n{}",
+        users("")
+    );
+    let mut pbx = Pbx::start(&dir, &config);
+    let target = pbx.addr("udp").to_string();
+    let ports = [sipp::free_udp_port(), sipp::free_udp_port()];
+    register(&dir, &target, "201", "p201", ports[0]);
+    register(&dir, &target, "202", "p202", ports[1]);
+    let uas = Background::start(&dir, "", ports[1], &["-sn", "uas", "-m", "2"]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let sf = scenario("call_until_bye.xml");
+    let args = [
+        "-sf", &sf, "-key", "caller", "201", "-s", "202", "-m", "2", "-l", "2", "-r", "10",
+    ];
+    let caller = Background::start(&dir, &target, ports[0], &args);
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let status = pbx.terminate();
+    assert!(status.success(), "clean exit: {status:?}");
+    let caller = caller.wait();
+    assert_eq!(caller.stat("SuccessfulCall(C)"), 2, "{:?}", caller.stats);
+    assert_eq!(
+        uas.wait().stat("SuccessfulCall(C)"),
+        2,
+        "the callee got BYE too"
+    );
+    let cdrs = std::fs::read_to_string(pbx.data.join("cdr.jsonl")).expect("cdr.jsonl");
+    let answered = cdrs
+        .lines()
+        .filter(|l| l.contains("\"disposition\":\"answered\""))
+        .count();
+    assert_eq!(answered, 2, "{cdrs}");
+}

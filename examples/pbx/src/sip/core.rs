@@ -3,10 +3,10 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, watch};
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
 use std::sync::{Arc, Mutex};
 
@@ -16,6 +16,7 @@ use rtp_media::relay::Leg;
 use super::b2bua::{MediaAction, Pbx};
 use super::{ConnId, Inbound, Outbound, Transport, Transports};
 use crate::cdr::CdrWriter;
+use crate::config::ShutdownMode;
 use crate::dos::{Change, DosGuard};
 use crate::media::{CallRelay, LegSpec, PortAllocator, RelayReport};
 use crate::notice::Notice;
@@ -144,14 +145,25 @@ impl Media {
     }
 }
 
-/// Runs until `stop` turns true or the transports are gone.
+/// How the core stops when asked to.
+#[derive(Debug, Clone, Copy)]
+pub struct ShutdownPlan {
+    /// Hang up at once, or let calls drain first.
+    pub mode: ShutdownMode,
+    /// Longest drain (and, after the BYEs, longest wait for their answers).
+    pub drain: Duration,
+}
+
+/// Runs until the transports are gone, or after `stop` turned true and the shutdown `plan`
+/// is carried out: new calls refused, calls hung up (at once or after draining), and the
+/// BYEs answered or the deadline passed.
 pub async fn run(
     mut inbound: mpsc::Receiver<Inbound>,
     transports: Transports,
     (mut pbx, mut media): (Pbx, Media),
     mut dos: DosGuard,
     notices: mpsc::UnboundedSender<Notice>,
-    mut stop: watch::Receiver<bool>,
+    (mut stop, plan): (watch::Receiver<bool>, ShutdownPlan),
 ) {
     let notify = |c: Change| {
         match c {
@@ -161,21 +173,51 @@ pub async fn run(
         let _ = notices.send(Notice::Dos(c));
     };
     let mut conns: HashMap<(Transport, SocketAddr), ConnId> = HashMap::new();
+    // Set once stopping: when to hang up what is left (drain) or to give up waiting.
+    let mut deadline: Option<(Instant, bool)> = None;
     loop {
-        let wake = [dos.poll_timeout(), pbx.poll_timeout()]
-            .into_iter()
-            .flatten()
-            .min();
+        if deadline.is_some() && pbx.is_idle() {
+            info!("all calls ended");
+            return;
+        }
+        let wake = [
+            dos.poll_timeout(),
+            pbx.poll_timeout(),
+            deadline.map(|d| d.0),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         let msg = tokio::select! {
             m = inbound.recv() => match m { Some(m) => m, None => return },
             () = sleep_until(wake) => {
+                if let Some((at, hung_up)) = deadline && at <= now() {
+                    if hung_up {
+                        warn!(calls = pbx.call_count(), "shutdown deadline passed");
+                        return;
+                    }
+                    pbx.hang_up_all(now());
+                    deadline = Some((now() + plan.drain, true));
+                }
                 dos.handle_timeout(now()).into_iter().for_each(notify);
                 pbx.handle_timeout(now());
                 media.serve(&mut pbx).await;
                 flush(&mut pbx, &transports, &conns).await;
                 continue;
             }
-            _ = stop.changed() => return,
+            _ = stop.changed(), if deadline.is_none() => {
+                info!(calls = pbx.call_count(), mode = ?plan.mode, "stopping calls");
+                let hang_up = plan.mode == ShutdownMode::Bye;
+                if hang_up {
+                    pbx.hang_up_all(now());
+                } else {
+                    pbx.stop_accepting();
+                }
+                deadline = Some((now() + plan.drain, hang_up));
+                media.serve(&mut pbx).await;
+                flush(&mut pbx, &transports, &conns).await;
+                continue;
+            }
         };
         let ip: IpAddr = msg.from.ip();
         if dos.is_blocked(ip) {

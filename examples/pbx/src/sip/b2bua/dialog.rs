@@ -143,7 +143,7 @@ impl Pbx {
     }
 
     pub(super) fn on_failure(&mut self, now: Instant, tx: TxId) {
-        if self.cancelled.remove(&tx).is_some() {
+        if self.cancelled.remove(&tx).is_some() || self.closing.remove(&tx) {
             return;
         }
         if let Some(&id) = self.by_b_invite.get(&tx) {

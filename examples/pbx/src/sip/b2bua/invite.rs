@@ -19,6 +19,14 @@ impl Pbx {
         req: Message,
         from: (Transport, SocketAddr),
     ) {
+        if self.stopping {
+            let extra = [(HeaderName::RetryAfter, "30".to_owned())];
+            drop(
+                self.ep
+                    .reply_with(now, tx, 503, "Shutting down", &extra, None),
+            );
+            return;
+        }
         if self.caller(&req, from.1).is_none() {
             drop(
                 self.ep
@@ -198,7 +206,11 @@ impl Pbx {
     }
 
     pub(super) fn on_response(&mut self, now: Instant, tx: TxId, resp: &Message) {
-        if self.cancelled.contains_key(&tx) {
+        if self.closing.contains(&tx) {
+            if resp.status().unwrap_or(500) >= 200 {
+                self.closing.remove(&tx);
+            }
+        } else if self.cancelled.contains_key(&tx) {
             self.on_cancelled_branch(now, tx, resp);
         } else if let Some(&id) = self.by_b_invite.get(&tx) {
             self.on_b_invite_response(now, id, tx, resp);

@@ -29,6 +29,7 @@ mod fork;
 mod invite;
 mod media;
 mod register;
+mod shutdown;
 
 /// Settings of the SIP logic.
 #[derive(Debug, Clone)]
@@ -174,6 +175,9 @@ pub struct Pbx {
     by_b_invite: HashMap<TxId, u64>,
     /// Devices cancelled after another answered: a late 2xx is ACKed and hung up.
     cancelled: HashMap<TxId, Branch>,
+    /// Shutting down: new calls get 503; BYEs sent at shutdown still waiting for an answer.
+    stopping: bool,
+    closing: std::collections::HashSet<TxId>,
     by_a_invite: HashMap<TxId, u64>,
     forwarded: HashMap<TxId, Forwarded>,
     next_call: u64,
@@ -229,6 +233,8 @@ impl Pbx {
             by_dialog: HashMap::new(),
             by_b_invite: HashMap::new(),
             cancelled: HashMap::new(),
+            stopping: false,
+            closing: std::collections::HashSet::new(),
             by_a_invite: HashMap::new(),
             forwarded: HashMap::new(),
             next_call: 0,
