@@ -172,6 +172,7 @@ pub async fn run(loaded: Loaded, data_dir: &Path) -> Result<(), StartError> {
             .iter()
             .filter_map(|u| Some((u.extension.get_ref().clone(), u.name.clone()?)))
             .collect(),
+        echo_test: cfg.calls.echo_test.get_ref().clone(),
         licence: licence.clone(),
         terminals: cfg
             .users

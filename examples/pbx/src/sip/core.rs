@@ -18,7 +18,7 @@ use super::{ConnId, Inbound, Outbound, Transport, Transports};
 use crate::cdr::CdrWriter;
 use crate::config::ShutdownMode;
 use crate::dos::{Change, DosGuard};
-use crate::media::{CallRelay, LegSpec, PortAllocator, RelayReport};
+use crate::media::{CallRelay, Echo, LegSpec, PortAllocator, RelayReport};
 use crate::notice::Notice;
 
 /// The sip-core transport of a listener transport.
@@ -49,6 +49,7 @@ pub struct Media {
     /// Where relays bind.
     pub ip: IpAddr,
     relays: HashMap<u64, CallRelay>,
+    echoes: HashMap<u64, Echo>,
     /// Statistics of relays stopped in this pass, for their call records.
     reports: HashMap<u64, RelayReport>,
     /// Where call detail records go (`None`: not written).
@@ -63,6 +64,7 @@ impl Media {
             budget,
             ip,
             relays: HashMap::new(),
+            echoes: HashMap::new(),
             reports: HashMap::new(),
             cdr: None,
         }
@@ -134,7 +136,21 @@ impl Media {
                 };
                 pbx.media_answered(now(), call, ok);
             }
+            MediaAction::Echo { call } => {
+                match Echo::start(&self.ports, &self.budget, self.ip).await {
+                    Ok(echo) => {
+                        let at = echo.local_addr();
+                        self.echoes.insert(call, echo);
+                        pbx.media_ready(now(), call, [at, at]);
+                    }
+                    Err(e) => {
+                        warn!(call, "no echo test: {e}");
+                        pbx.media_failed(now(), call);
+                    }
+                }
+            }
             MediaAction::Stop { call } => {
+                self.echoes.remove(&call);
                 if let Some(relay) = self.relays.remove(&call)
                     && let Some(report) = relay.stop().await
                 {

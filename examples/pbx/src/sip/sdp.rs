@@ -140,12 +140,30 @@ pub fn narrow(answer: &[u8], offer: &[u8], caller: &Audio, addr: SocketAddr) -> 
     if (callee.codec, callee.payload_type) == (caller.codec, caller.payload_type) {
         return Some(text);
     }
-    let offer = SessionDescription::parse(std::str::from_utf8(offer).ok()?).ok()?;
+    restrict(&text, offer, caller)
+}
+
+/// The PBX's own answer to `offer` (the echo test): the phone's first codec and its
+/// telephone-event, at `addr`, with an origin line of ours.
+pub fn answer_own(offer: &[u8], phone: &Audio, addr: SocketAddr) -> Option<Bytes> {
+    let text = rewrite(offer, addr)?;
+    let mut sdp = SessionDescription::parse(std::str::from_utf8(&text).ok()?).ok()?;
+    sdp.origin.username = "pbxkit".to_owned();
+    sdp.origin.address_type = if addr.is_ipv4() { "IP4" } else { "IP6" }.to_owned();
+    sdp.origin.address = addr.ip().to_string();
+    restrict(sdp.to_string().as_bytes(), offer, phone)
+}
+
+/// `text` with its audio formats cut down to `keep`'s codec and telephone-event, with their
+/// rtpmap/fmtp lines as `defining` (the SDP that introduced those payload types) has them.
+fn restrict(text: &[u8], defining: &[u8], keep: &Audio) -> Option<Bytes> {
+    let caller = keep;
+    let offer = SessionDescription::parse(std::str::from_utf8(defining).ok()?).ok()?;
     let om = offer
         .media
         .iter()
         .find(|m| m.kind == "audio" && m.port != 0)?;
-    let mut sdp = SessionDescription::parse(std::str::from_utf8(&text).ok()?).ok()?;
+    let mut sdp = SessionDescription::parse(std::str::from_utf8(text).ok()?).ok()?;
     let m = audio_mut(&mut sdp)?;
     let keep: Vec<u8> = std::iter::once(caller.payload_type)
         .chain(caller.telephone_event)

@@ -41,6 +41,11 @@ impl Pbx {
     }
 
     pub(super) fn on_in_dialog(&mut self, now: Instant, tx: TxId, req: &Message) {
+        if let Some(d) = DialogId::of_incoming(req)
+            && self.echo_request(now, tx, req, &d)
+        {
+            return;
+        }
         let found =
             DialogId::of_incoming(req).and_then(|d| self.by_dialog.get(&d).map(|c| (d, *c)));
         let Some((id, call_id)) = found else {
@@ -117,6 +122,9 @@ impl Pbx {
         let Some(id) = self.by_a_invite.remove(&invite) else {
             return;
         };
+        if self.echo_cancelled(id) {
+            return;
+        }
         // A call still waiting for its relay just stops waiting (media_ready then stops it).
         self.pending.remove(&id);
         self.answering.remove(&id);

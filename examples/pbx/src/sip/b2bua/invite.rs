@@ -41,6 +41,10 @@ impl Pbx {
             drop(self.ep.reply(now, tx, 404, "Not Found"));
             return;
         };
+        if self.is_echo(&callee) {
+            self.start_echo(now, tx, req, from);
+            return;
+        }
         let Some(callee) = self.forwarded_target(callee) else {
             drop(
                 self.ep

@@ -12,6 +12,10 @@ use super::*;
 impl Pbx {
     /// The relay for `call` runs: `local` is its address towards leg A and towards leg B.
     pub fn media_ready(&mut self, now: Instant, call: u64, local: [SocketAddr; 2]) {
+        if self.echo_ready(now, call, local[0]) {
+            self.process(now);
+            return;
+        }
         let Some(p) = self.pending.remove(&call) else {
             self.media.push_back(MediaAction::Stop { call });
             return;
@@ -23,6 +27,9 @@ impl Pbx {
 
     /// No relay could be had for `call` (budget or ports): 503 to the caller (MV-36).
     pub fn media_failed(&mut self, now: Instant, call: u64) {
+        if self.echo_failed(now, call) {
+            return;
+        }
         if let Some(p) = self.pending.remove(&call) {
             self.by_a_invite.remove(&p.a_tx);
             let extra = [(HeaderName::RetryAfter, "5".to_owned())];

@@ -25,6 +25,7 @@ use crate::delivery::wall_now;
 use crate::licence::LicenceMode;
 
 mod dialog;
+mod echo;
 mod fork;
 mod invite;
 mod media;
@@ -62,6 +63,8 @@ pub struct Settings {
     pub names: HashMap<String, String>,
     /// Demo or strict licensing (terminal licences at registration, MV-13).
     pub licence: LicenceMode,
+    /// The echo-test number (empty: none).
+    pub echo_test: String,
     /// The terminal kind of each extension (MV-13).
     pub terminals: HashMap<String, licensing::TerminalKind>,
 }
@@ -85,7 +88,13 @@ pub enum MediaAction {
         /// The callee's audio.
         b: Audio,
     },
-    /// The call ended: stop its relay.
+    /// Start the echo-test service for `call`, then call [`Pbx::media_ready`] (both
+    /// addresses the echo's) or [`Pbx::media_failed`].
+    Echo {
+        /// The call.
+        call: u64,
+    },
+    /// The call ended: stop its relay (or echo).
     Stop {
         /// The call.
         call: u64,
@@ -177,6 +186,9 @@ pub struct Pbx {
     cancelled: HashMap<TxId, Branch>,
     /// Shutting down: new calls get 503; BYEs sent at shutdown still waiting for an answer.
     stopping: bool,
+    /// Echo-test calls: waiting for their media, and answered (by dialog).
+    echo_pending: HashMap<u64, (TxId, Message, (Transport, SocketAddr))>,
+    echoes: HashMap<DialogId, echo::EchoCall>,
     closing: std::collections::HashSet<TxId>,
     by_a_invite: HashMap<TxId, u64>,
     forwarded: HashMap<TxId, Forwarded>,
@@ -234,6 +246,8 @@ impl Pbx {
             by_b_invite: HashMap::new(),
             cancelled: HashMap::new(),
             stopping: false,
+            echo_pending: HashMap::new(),
+            echoes: HashMap::new(),
             closing: std::collections::HashSet::new(),
             by_a_invite: HashMap::new(),
             forwarded: HashMap::new(),

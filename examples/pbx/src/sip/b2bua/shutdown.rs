@@ -27,6 +27,11 @@ impl Pbx {
             );
         }
         self.answering.clear();
+        for (tx, ..) in std::mem::take(&mut self.echo_pending).into_values() {
+            drop(self.ep.reply(now, tx, 503, "Shutting down"));
+        }
+        let echoes = self.hang_up_echoes(now);
+        self.closing.extend(echoes);
         let ids: Vec<u64> = self.calls.keys().copied().collect();
         let hung_up = ids.len();
         for id in ids {
@@ -63,6 +68,10 @@ impl Pbx {
 
     /// Whether nothing is left to wait for: no call, and every shutdown BYE answered.
     pub fn is_idle(&self) -> bool {
-        self.calls.is_empty() && self.pending.is_empty() && self.closing.is_empty()
+        self.calls.is_empty()
+            && self.pending.is_empty()
+            && self.closing.is_empty()
+            && self.echoes.is_empty()
+            && self.echo_pending.is_empty()
     }
 }
