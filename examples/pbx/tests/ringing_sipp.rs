@@ -185,3 +185,60 @@ fn sigterm_hangs_up_active_calls_with_bye_on_both_legs() {
         .count();
     assert_eq!(answered, 2, "{cdrs}");
 }
+
+#[test]
+fn blind_transfer_with_refer_hands_the_caller_to_the_target() {
+    // 201 calls 202; 202 REFERs the call to 203 (RFC 3515). 203 answers, 202 gets NOTIFY
+    // 100 then 200 and a BYE, and 201's later BYE reaches 203.
+    if !testkit::peer("sipp") {
+        return;
+    }
+    let dir = temp_dir("sipp-refer");
+    let config = format!(
+        "{EPHEMERAL_SIP}[media]\nrtp_ports = \"32700-32799\"\n{}",
+        users("")
+    );
+    let pbx = Pbx::start(&dir, &config);
+    let target = pbx.addr("udp").to_string();
+    let ports = [
+        sipp::free_udp_port(),
+        sipp::free_udp_port(),
+        sipp::free_udp_port(),
+    ];
+    register(&dir, &target, "201", "p201", ports[0]);
+    register(&dir, &target, "202", "p202", ports[1]);
+    register(&dir, &target, "203", "p203", ports[2]);
+    let sf = scenario("callee_transfers.xml");
+    let transferor = Background::start(
+        &dir,
+        &target,
+        ports[1],
+        &["-sf", &sf, "-key", "target", "203", "-m", "2"],
+    );
+    let answerer = callee(&dir, ports[2], "callee_answer_late.xml", "2");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let sf = scenario("call_hold_d.xml");
+    let args = [
+        "-sf", &sf, "-key", "caller", "201", "-s", "202", "-m", "2", "-r", "5", "-d", "2500",
+    ];
+    let run = sipp::run(&dir, &target, ports[0], &args);
+    assert_eq!(run.stat("SuccessfulCall(C)"), 2, "{:?}", run.stats);
+    let transferor = transferor.wait();
+    assert_eq!(
+        transferor.stat("SuccessfulCall(C)"),
+        2,
+        "{:?}",
+        transferor.stats
+    );
+    assert_eq!(
+        answerer.wait().stat("SuccessfulCall(C)"),
+        2,
+        "203 took the calls"
+    );
+    let cdrs = std::fs::read_to_string(pbx.data.join("cdr.jsonl")).expect("cdr.jsonl");
+    let to_203 = cdrs
+        .lines()
+        .filter(|l| l.contains("\"callee\":\"203\"") && l.contains("\"answered\""))
+        .count();
+    assert_eq!(to_203, 2, "{cdrs}");
+}

@@ -199,7 +199,14 @@ impl CallRelay {
     /// the relay transcodes). The budget grant follows: a transcoded connection also takes a
     /// codec channel (MV-36). On a refusal nothing changes.
     pub fn set_leg_b(&mut self, b: LegSpec) -> Result<(), RelayError> {
-        let legs = [self.specs[0], b];
+        self.set_leg(Leg::B, b)
+    }
+
+    /// `leg` now talks to another phone sending `spec` (a transfer replaced that party); as
+    /// [`CallRelay::set_leg_b`] otherwise.
+    pub fn set_leg(&mut self, leg: Leg, spec: LegSpec) -> Result<(), RelayError> {
+        let mut legs = self.specs;
+        legs[idx(leg)] = spec;
         let codecs = transcoders(&legs)?;
         if media_request(&legs) != media_request(&self.specs)
             && let Some(old) = self.held.take()

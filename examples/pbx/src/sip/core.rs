@@ -136,6 +136,20 @@ impl Media {
                 };
                 pbx.media_answered(now(), call, ok);
             }
+            MediaAction::Retarget { call, leg, audio } => {
+                let spec = LegSpec {
+                    remote: audio.remote,
+                    codec: audio.codec,
+                    payload_type: audio.payload_type,
+                    telephone_event: audio.telephone_event,
+                };
+                let leg = if leg == 0 { Leg::A } else { Leg::B };
+                if let Some(relay) = self.relays.get_mut(&call)
+                    && let Err(e) = relay.set_leg(leg, spec)
+                {
+                    warn!(call, "relay keeps its codecs after the transfer: {e}");
+                }
+            }
             MediaAction::Echo { call } => {
                 match Echo::start(&self.ports, &self.budget, self.ip).await {
                     Ok(echo) => {

@@ -55,6 +55,23 @@ impl Pbx {
             );
             return;
         };
+        let from_a = self
+            .calls
+            .get(&call_id)
+            .and_then(|c| c.a.dialog.as_ref())
+            .is_some_and(|d| d.id() == &id);
+        match req.method() {
+            Some(Method::Refer) => {
+                self.on_refer(now, tx, req, call_id, usize::from(!from_a));
+                return;
+            }
+            Some(Method::Bye) if self.transferor_left(call_id, &id) => {
+                drop(self.ep.reply(now, tx, 200, "OK"));
+                return;
+            }
+            Some(Method::Bye) => self.abandon_transfer(now, call_id),
+            _ => {}
+        }
         let Some(mut call) = self.calls.remove(&call_id) else {
             return;
         };

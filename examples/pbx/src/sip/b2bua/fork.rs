@@ -4,9 +4,10 @@
 
 use std::time::Instant;
 
+use bytes::Bytes;
 use sip_core::dialog::Dialog;
 use sip_core::transaction::TxId;
-use sip_core::{Message, Method, RequestBuilder};
+use sip_core::{HeaderName, Message, Method, RequestBuilder};
 use tracing::debug;
 
 use super::dialog::disposition;
@@ -41,31 +42,25 @@ impl Pbx {
         let Some(call) = self.calls.get(&id) else {
             return false;
         };
-        let aor = format!("sip:{}@{}", call.callee, self.realm_host());
-        let targets: Vec<_> = self
-            .registrar
-            .lookup(&aor)
-            .iter()
-            .map(|b| (b.contact.clone(), b.transport, b.source))
-            .collect();
-        let (a_req, body, callee) = (
-            call.a_req.clone(),
-            call.b_offer.clone(),
-            call.callee.clone(),
-        );
-        let mut sent = Vec::new();
-        for (contact, t, dest) in targets {
-            let Some(req) = self.outgoing_invite(&a_req, &contact, &callee, t, body.clone()) else {
-                continue;
-            };
-            if let Ok(tx) = self.ep.send_request(now, req.clone(), t, dest) {
-                self.by_b_invite.insert(tx, id);
-                sent.push(Branch {
-                    tx,
-                    req,
-                    peer: (t, dest),
-                });
-            }
+        let caller = call.record.caller.clone();
+        let max_forwards = call
+            .a_req
+            .max_forwards()
+            .ok()
+            .flatten()
+            .unwrap_or(70)
+            .saturating_sub(1);
+        let ct = call
+            .a_req
+            .values(HeaderName::ContentType)
+            .next()
+            .unwrap_or("application/sdp")
+            .to_owned();
+        let body = call.b_offer.clone().map(|b| (ct, b));
+        let callee = call.callee.clone();
+        let sent = self.invite_devices(now, &callee, &caller, max_forwards, body);
+        for b in &sent {
+            self.by_b_invite.insert(b.tx, id);
         }
         debug!(call = id, %callee, devices = sent.len(), "ringing");
         let ringing = !sent.is_empty();
@@ -74,6 +69,44 @@ impl Pbx {
             call.ring_deadline = ringing.then(|| now + self.settings.no_answer);
         }
         ringing
+    }
+
+    /// Sends an INVITE from `caller` with `body` to every device registered for `callee`.
+    pub(super) fn invite_devices(
+        &mut self,
+        now: Instant,
+        callee: &str,
+        caller: &str,
+        max_forwards: u32,
+        body: Option<(String, Bytes)>,
+    ) -> Vec<Branch> {
+        let aor = format!("sip:{callee}@{}", self.realm_host());
+        let targets: Vec<_> = self
+            .registrar
+            .lookup(&aor)
+            .iter()
+            .map(|b| (b.contact.clone(), b.transport, b.source))
+            .collect();
+        let mut sent = Vec::new();
+        for (contact, t, dest) in targets {
+            let invite = Outgoing {
+                contact: &contact,
+                callee,
+                caller,
+                max_forwards,
+            };
+            let Some(req) = self.outgoing_invite(&invite, t, body.clone()) else {
+                continue;
+            };
+            if let Ok(tx) = self.ep.send_request(now, req.clone(), t, dest) {
+                sent.push(Branch {
+                    tx,
+                    req,
+                    peer: (t, dest),
+                });
+            }
+        }
+        sent
     }
 
     /// Removes and returns the device `tx` of call `id`.

@@ -141,24 +141,22 @@ impl Pbx {
 
     pub(super) fn outgoing_invite(
         &mut self,
-        a: &Message,
-        contact: &str,
-        callee: &str,
+        o: &Outgoing<'_>,
         t: Transport,
-        body: Option<Bytes>,
+        body: Option<(String, Bytes)>,
     ) -> Option<Message> {
-        let caller = a.from().ok()?.uri().as_sip()?.user()?.to_owned();
+        let (caller, callee) = (o.caller, o.callee);
         let domain = self.realm_host();
         // Caller ID: the caller's extension with its configured name (MiVoice shows the
         // internal number); P-Asserted-Identity says the same to phones that prefer it.
-        let identity = match self.settings.names.get(&caller) {
+        let identity = match self.settings.names.get(caller) {
             Some(name) => format!(
                 "\"{}\" <sip:{caller}@{domain}>",
                 name.replace(['"', '\\'], "")
             ),
             None => format!("<sip:{caller}@{domain}>"),
         };
-        let mut b = RequestBuilder::new(Method::Invite, contact)
+        let mut b = RequestBuilder::new(Method::Invite, o.contact)
             .via(
                 t.as_str(),
                 &self.local(t).to_string(),
@@ -168,22 +166,12 @@ impl Pbx {
             .to(&format!("<sip:{callee}@{}>", self.realm_host()))
             .call_id(&format!("{}@pbxkit", self.ep.new_branch()))
             .cseq(1)
-            .max_forwards(
-                a.max_forwards()
-                    .ok()
-                    .flatten()
-                    .unwrap_or(70)
-                    .saturating_sub(1),
-            )
+            .max_forwards(o.max_forwards)
             .contact(&self.contact(t))
             .header(HeaderName::PAssertedIdentity, &identity)
             .header(HeaderName::UserAgent, &self.settings.user_agent);
-        if let Some(body) = body {
-            let ct = a
-                .values(HeaderName::ContentType)
-                .next()
-                .unwrap_or("application/sdp");
-            b = b.body(ct, body);
+        if let Some((ct, body)) = body {
+            b = b.body(&ct, body);
         }
         b.build().ok()
     }
@@ -214,6 +202,8 @@ impl Pbx {
             if resp.status().unwrap_or(500) >= 200 {
                 self.closing.remove(&tx);
             }
+        } else if self.by_transfer_invite.contains_key(&tx) {
+            self.on_transfer_response(now, tx, resp);
         } else if self.cancelled.contains_key(&tx) {
             self.on_cancelled_branch(now, tx, resp);
         } else if let Some(&id) = self.by_b_invite.get(&tx) {

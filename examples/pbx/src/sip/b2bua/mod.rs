@@ -31,6 +31,7 @@ mod invite;
 mod media;
 mod register;
 mod shutdown;
+mod transfer;
 
 /// Settings of the SIP logic.
 #[derive(Debug, Clone)]
@@ -94,6 +95,15 @@ pub enum MediaAction {
         /// The call.
         call: u64,
     },
+    /// A transfer replaced the party of `leg` (0: A, 1: B): the relay's leg takes `audio`.
+    Retarget {
+        /// The call.
+        call: u64,
+        /// Which leg of the relay.
+        leg: u8,
+        /// The new party's audio.
+        audio: Audio,
+    },
     /// The call ended: stop its relay (or echo).
     Stop {
         /// The call.
@@ -108,6 +118,15 @@ struct Pending {
     a_req: Message,
     from: (Transport, SocketAddr),
     callee: String,
+}
+
+/// What an INVITE to one device says: where, to whom, from whom.
+#[derive(Debug)]
+struct Outgoing<'a> {
+    contact: &'a str,
+    callee: &'a str,
+    caller: &'a str,
+    max_forwards: u32,
 }
 
 /// One device of the callee being rung (parallel ringing): its INVITE client transaction.
@@ -186,6 +205,9 @@ pub struct Pbx {
     cancelled: HashMap<TxId, Branch>,
     /// Shutting down: new calls get 503; BYEs sent at shutdown still waiting for an answer.
     stopping: bool,
+    /// Blind transfers in progress, per call, and their INVITEs to the target.
+    transfers: HashMap<u64, transfer::Transfer>,
+    by_transfer_invite: HashMap<TxId, u64>,
     /// Echo-test calls: waiting for their media, and answered (by dialog).
     echo_pending: HashMap<u64, (TxId, Message, (Transport, SocketAddr))>,
     echoes: HashMap<DialogId, echo::EchoCall>,
@@ -227,6 +249,7 @@ impl Pbx {
     pub fn new(settings: Settings, creds: Credentials) -> Self {
         let mut ep_cfg = EpConfig::default();
         ep_cfg.allow.push("REGISTER".into());
+        ep_cfg.allow.push("REFER".into());
         ep_cfg.server = Some(settings.user_agent.clone());
         let mut digest = ServerConfig::new(settings.realm.clone());
         // Most deployed phones (and SIPp) answer only MD5 and take the first challenge, so MD5
@@ -247,6 +270,8 @@ impl Pbx {
             cancelled: HashMap::new(),
             stopping: false,
             echo_pending: HashMap::new(),
+            transfers: HashMap::new(),
+            by_transfer_invite: HashMap::new(),
             echoes: HashMap::new(),
             closing: std::collections::HashSet::new(),
             by_a_invite: HashMap::new(),
@@ -289,17 +314,22 @@ impl Pbx {
         for id in expired {
             self.no_answer(now, id);
         }
+        self.transfer_timeouts(now);
         self.process(now);
     }
 
     /// The next wake-up.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let rings = self.calls.values().filter_map(|c| c.ring_deadline);
-        [self.ep.poll_timeout(), self.registrar.poll_timeout()]
-            .into_iter()
-            .flatten()
-            .chain(rings)
-            .min()
+        [
+            self.ep.poll_timeout(),
+            self.registrar.poll_timeout(),
+            self.transfer_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .chain(rings)
+        .min()
     }
 
     /// Next bytes to send.

@@ -40,30 +40,37 @@ impl Pbx {
                 self.fail_call(now, id, 503, "Shutting down");
                 continue;
             }
-            let Some(mut call) = self.calls.remove(&id) else {
-                continue;
-            };
-            for leg in [&mut call.a, &mut call.b] {
-                let (t, dest) = leg.peer;
-                let Some(d) = leg.dialog.as_mut() else {
-                    continue;
-                };
-                self.by_dialog.remove(d.id());
-                let local = self.local(t).to_string();
-                let branch = self.ep.new_branch();
-                if let Ok(Ok(bye)) = d
-                    .request(Method::Bye, (t.as_str(), &local, &branch))
-                    .map(RequestBuilder::build)
-                    && let Ok(tx) = self.ep.send_request(now, bye, t, dest)
-                {
-                    self.closing.insert(tx);
-                }
-            }
-            self.calls.insert(id, call);
-            self.drop_call(id, Disposition::Answered);
+            self.hang_up_call(now, id);
         }
         info!(calls = hung_up, "calls ended for shutdown");
         self.process(now);
+    }
+
+    /// BYE on every leg of answered call `id`, which ends (its record is written); the BYEs
+    /// are awaited by [`Pbx::is_idle`].
+    pub(super) fn hang_up_call(&mut self, now: Instant, id: u64) {
+        self.abandon_transfer(now, id);
+        let Some(mut call) = self.calls.remove(&id) else {
+            return;
+        };
+        for leg in [&mut call.a, &mut call.b] {
+            let (t, dest) = leg.peer;
+            let Some(d) = leg.dialog.as_mut() else {
+                continue;
+            };
+            self.by_dialog.remove(d.id());
+            let local = self.local(t).to_string();
+            let branch = self.ep.new_branch();
+            if let Ok(Ok(bye)) = d
+                .request(Method::Bye, (t.as_str(), &local, &branch))
+                .map(RequestBuilder::build)
+                && let Ok(tx) = self.ep.send_request(now, bye, t, dest)
+            {
+                self.closing.insert(tx);
+            }
+        }
+        self.calls.insert(id, call);
+        self.drop_call(id, Disposition::Answered);
     }
 
     /// Whether nothing is left to wait for: no call, and every shutdown BYE answered.
