@@ -17,7 +17,7 @@ use crate::dos::DosGuard;
 use crate::licence::LicenceMode;
 use crate::notice::Notice;
 use crate::sip::SipServer;
-use crate::sip::b2bua::{Pbx, Settings};
+use crate::sip::b2bua::{Pbx, Settings, TrunkSettings};
 use events::EventKind;
 
 /// Why the PBX could not start.
@@ -39,9 +39,56 @@ pub enum StartError {
     /// The event engine.
     #[error("events: {0}")]
     Events(#[from] events::EngineError),
+    /// A trunk's provider address does not resolve.
+    #[error("trunk {0}: cannot resolve {1}")]
+    Trunk(String, String),
     /// Signal handlers.
     #[error("installing the signal handlers: {0}")]
     Signals(std::io::Error),
+}
+
+/// The trunks with their providers' addresses resolved (once, at start).
+async fn trunk_settings(cfg: &Config) -> Result<Vec<TrunkSettings>, StartError> {
+    let mut out = Vec::new();
+    for t in &cfg.trunks {
+        let target = (t.registrar.host.as_str(), t.registrar.port);
+        let addr = tokio::net::lookup_host(target)
+            .await
+            .ok()
+            .and_then(|mut a| a.next())
+            .ok_or_else(|| StartError::Trunk(t.name.get_ref().clone(), t.registrar.host.clone()))?;
+        let transport = match t.transport {
+            crate::config::Transport::Udp => sip_core::transaction::Transport::Udp,
+            crate::config::Transport::Tcp => sip_core::transaction::Transport::Tcp,
+            crate::config::Transport::Tls => sip_core::transaction::Transport::Tls,
+        };
+        out.push(TrunkSettings {
+            name: t.name.get_ref().clone(),
+            addr,
+            transport,
+            username: t.username.clone(),
+            auth_username: t
+                .auth_username
+                .clone()
+                .unwrap_or_else(|| t.username.clone()),
+            password: t.password.clone(),
+            domain: t.domain.clone().unwrap_or_else(|| t.registrar.host.clone()),
+            channels: t.channels,
+            ddi: t
+                .ddi
+                .iter()
+                .map(|(k, v)| (k.clone(), v.get_ref().clone()))
+                .collect(),
+            ddi_default: t.ddi_default.as_ref().map(|d| d.get_ref().clone()),
+            prefixes: t
+                .outbound_prefixes
+                .iter()
+                .map(|p| p.get_ref().clone())
+                .collect(),
+            strip_prefix: t.strip_prefix,
+        });
+    }
+    Ok(out)
 }
 
 /// Extension → forwarding target, for the users that set `field`.
@@ -141,6 +188,7 @@ pub async fn run(loaded: Loaded, data_dir: &Path) -> Result<(), StartError> {
         info!(transport = t.as_str(), %a, "SIP listening");
     }
 
+    let trunks = trunk_settings(&cfg).await?;
     let local: Vec<_> = server
         .local_addrs()
         .into_iter()
@@ -173,6 +221,7 @@ pub async fn run(loaded: Loaded, data_dir: &Path) -> Result<(), StartError> {
             .filter_map(|u| Some((u.extension.get_ref().clone(), u.name.clone()?)))
             .collect(),
         echo_test: cfg.calls.echo_test.get_ref().clone(),
+        trunks,
         licence: licence.clone(),
         terminals: cfg
             .users

@@ -42,6 +42,9 @@ impl Pbx {
         let Some(call) = self.calls.get(&id) else {
             return false;
         };
+        if matches!(call.trunk, Some((_, TrunkDir::Out))) {
+            return self.ring_trunk(now, id, None);
+        }
         let caller = call.record.caller.clone();
         let max_forwards = call
             .a_req

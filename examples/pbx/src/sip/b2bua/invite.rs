@@ -27,40 +27,65 @@ impl Pbx {
             );
             return;
         }
-        if self.caller(&req, from.1).is_none() {
-            drop(
-                self.ep
-                    .reply(now, tx, 403, "Caller not registered from this address"),
-            );
-            return;
-        }
-        let Some(callee) = req
+        let Some(number) = req
             .request_uri()
             .and_then(|u| u.as_sip().and_then(|s| s.user().map(str::to_owned)))
         else {
             drop(self.ep.reply(now, tx, 404, "Not Found"));
             return;
         };
-        if self.is_echo(&callee) {
-            self.start_echo(now, tx, req, from);
-            return;
-        }
-        let Some(callee) = self.forwarded_target(callee) else {
+        let (callee, trunk) = if let Some(k) = self.trunk_of(from.1) {
+            // From a provider: the called number (DDI) names the extension.
+            let Some(ext) = self.ddi_target(k, &number) else {
+                drop(self.ep.reply(now, tx, 404, "Number not assigned"));
+                return;
+            };
+            (ext, Some((k, TrunkDir::In)))
+        } else if self.caller(&req, from.1).is_none() {
             drop(
                 self.ep
-                    .reply(now, tx, 482, "Loop Detected in call forwarding"),
+                    .reply(now, tx, 403, "Caller not registered from this address"),
             );
             return;
+        } else if self.is_echo(&number) {
+            self.start_echo(now, tx, req, from);
+            return;
+        } else if self.creds.password(&number).is_none()
+            && let Some((k, out)) = self.outbound_route(&number)
+        {
+            (out, Some((k, TrunkDir::Out)))
+        } else {
+            (number, None)
         };
-        if self.creds.password(&callee).is_none() {
-            drop(self.ep.reply(now, tx, 404, "Not Found"));
+        if let Some((k, _)) = trunk
+            && !self.trunk_has_room(k)
+        {
+            let extra = [(HeaderName::RetryAfter, "10".to_owned())];
+            let reason = "All trunk channels busy";
+            drop(self.ep.reply_with(now, tx, 503, reason, &extra, None));
             return;
         }
-        let aor = format!("sip:{callee}@{}", self.realm_host());
-        if self.registrar.lookup(&aor).is_empty() {
-            drop(self.ep.reply(now, tx, 480, "Temporarily Unavailable"));
-            return;
-        }
+        let callee = if matches!(trunk, Some((_, TrunkDir::Out))) {
+            callee
+        } else {
+            let Some(callee) = self.forwarded_target(callee) else {
+                drop(
+                    self.ep
+                        .reply(now, tx, 482, "Loop Detected in call forwarding"),
+                );
+                return;
+            };
+            if self.creds.password(&callee).is_none() {
+                drop(self.ep.reply(now, tx, 404, "Not Found"));
+                return;
+            }
+            let aor = format!("sip:{callee}@{}", self.realm_host());
+            if self.registrar.lookup(&aor).is_empty() {
+                drop(self.ep.reply(now, tx, 480, "Temporarily Unavailable"));
+                return;
+            }
+            callee
+        };
         self.next_call += 1;
         let id = self.next_call;
         self.by_a_invite.insert(tx, id);
@@ -69,6 +94,7 @@ impl Pbx {
             a_req: req,
             from,
             callee,
+            trunk,
         };
         match (self.settings.relay_ip, sdp::audio(p.a_req.body())) {
             (Some(_), Some(a)) => {
@@ -128,6 +154,8 @@ impl Pbx {
                 hops: vec![p.callee.clone()],
                 callee: p.callee,
                 best: None,
+                trunk: p.trunk,
+                auth_tried: false,
                 ring_deadline: None,
                 answered: false,
                 relay,
@@ -248,6 +276,9 @@ impl Pbx {
             return;
         }
         if code >= 300 {
+            if matches!(code, 401 | 407) && self.trunk_challenge(now, id, tx, resp) {
+                return;
+            }
             let reason = resp.reason().unwrap_or("").to_owned();
             self.branch_failed(now, id, tx, code, reason);
             return;

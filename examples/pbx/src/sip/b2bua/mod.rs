@@ -32,6 +32,10 @@ mod media;
 mod register;
 mod shutdown;
 mod transfer;
+mod trunk;
+
+use trunk::TrunkDir;
+pub use trunk::TrunkSettings;
 
 /// Settings of the SIP logic.
 #[derive(Debug, Clone)]
@@ -64,6 +68,8 @@ pub struct Settings {
     pub names: HashMap<String, String>,
     /// Demo or strict licensing (terminal licences at registration, MV-13).
     pub licence: LicenceMode,
+    /// SIP trunks (providers).
+    pub trunks: Vec<TrunkSettings>,
     /// The echo-test number (empty: none).
     pub echo_test: String,
     /// The terminal kind of each extension (MV-13).
@@ -118,6 +124,7 @@ struct Pending {
     a_req: Message,
     from: (Transport, SocketAddr),
     callee: String,
+    trunk: Option<(usize, TrunkDir)>,
 }
 
 /// What an INVITE to one device says: where, to whom, from whom.
@@ -161,6 +168,10 @@ struct Call {
     hops: Vec<String>,
     /// The best final failure from a device so far (RFC 3261 §16.7).
     best: Option<(u16, String)>,
+    /// The trunk the call comes in on or goes out on, and whether the provider's challenge
+    /// was answered already.
+    trunk: Option<(usize, TrunkDir)>,
+    auth_tried: bool,
     ring_deadline: Option<Instant>,
     answered: bool,
     /// The relay's address for leg A and for leg B, when media is relayed.

@@ -1,0 +1,152 @@
+//! SIP trunks with a SIPp provider (issue 10, MV-30, MV-35): a call from the provider to a
+//! DDI rings the extension it maps to; a user's call to a number with the trunk's prefix goes
+//! out to the provider without the prefix, answering its 407 digest challenge; calls beyond
+//! the trunk's channels are refused 503.
+
+mod common;
+
+use std::path::Path;
+
+use common::{EPHEMERAL_SIP, Pbx, temp_dir};
+use testkit::sipp::{self, Background, scenario};
+
+fn register(dir: &Path, pbx: &str, user: &str, password: &str, port: u16) {
+    let sf = scenario("register_auth.xml");
+    let args = [
+        "-sf", &sf, "-s", user, "-au", user, "-ap", password, "-m", "1",
+    ];
+    let r = sipp::run(dir, pbx, port, &args);
+    assert_eq!(
+        (r.code, r.stat("SuccessfulCall(C)")),
+        (0, 1),
+        "{user} registers"
+    );
+}
+
+fn config(provider: u16, channels: u32) -> String {
+    format!(
+        "{EPHEMERAL_SIP}[media]\nrtp_ports = \"32800-32899\"\n\
+         [[users]]\nextension = \"201\"\npassword = \"p201\"\n\
+         [[users]]\nextension = \"202\"\npassword = \"p202\"\n\
+         [[trunks]]\nname = \"provider\"\nregistrar = \"127.0.0.1:{provider}\"\n\
+         username = \"trunkuser\"\npassword = \"trunkpw\"\nregister = false\n\
+         channels = {channels}\noutbound_prefixes = [\"0\"]\n\
+         ddi = {{ \"5551000\" = \"202\" }}\n"
+    )
+}
+
+#[test]
+fn mv30_provider_calls_reach_the_ddi_extension_and_users_call_out_with_digest() {
+    if !testkit::peer("sipp") {
+        return;
+    }
+    let dir = temp_dir("sipp-trunk");
+    let provider = sipp::free_udp_port();
+    let pbx = Pbx::start(&dir, &config(provider, 4));
+    let target = pbx.addr("udp").to_string();
+    let ports = [sipp::free_udp_port(), sipp::free_udp_port()];
+    register(&dir, &target, "201", "p201", ports[0]);
+    register(&dir, &target, "202", "p202", ports[1]);
+
+    // Inbound: the provider calls DDI 5551000, which rings 202.
+    let uas = Background::start(&dir, "", ports[1], &["-sn", "uas", "-m", "2"]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let sf = scenario("call_as_user.xml");
+    let args = [
+        "-sf", &sf, "-key", "caller", "4930555", "-s", "5551000", "-m", "2", "-r", "5",
+    ];
+    let run = sipp::run(&dir, &target, provider, &args);
+    assert_eq!(run.stat("SuccessfulCall(C)"), 2, "{:?}", run.stats);
+    assert_eq!(
+        uas.wait().stat("SuccessfulCall(C)"),
+        2,
+        "202 answered the DDI"
+    );
+    // An unassigned DDI is refused.
+    let args = [
+        "-sf", &sf, "-key", "caller", "4930555", "-s", "5559999", "-m", "1",
+    ];
+    let run = sipp::run(&dir, &target, provider, &args);
+    assert_eq!(run.stat("SuccessfulCall(C)"), 0);
+
+    // Outbound: 201 dials 0 4930999; the provider challenges, then answers.
+    let sf = scenario("provider_auth.xml");
+    let prov = Background::start(&dir, "", provider, &["-sf", &sf, "-m", "2", "-trace_msg"]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let sf = scenario("call_as_user.xml");
+    let args = [
+        "-sf", &sf, "-key", "caller", "201", "-s", "04930999", "-m", "2", "-r", "5",
+    ];
+    let run = sipp::run(&dir, &target, ports[0], &args);
+    assert_eq!(run.stat("SuccessfulCall(C)"), 2, "{:?}", run.stats);
+    let prov = prov.wait();
+    assert_eq!(prov.stat("SuccessfulCall(C)"), 2, "{:?}", prov.stats);
+    // The digest responses, recomputed by Python's hashlib (RFC 2617 without qop).
+    let trace = std::fs::read_dir(&dir)
+        .expect("dir")
+        .flatten()
+        .find(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("provider_auth_")
+        })
+        .map(|e| std::fs::read_to_string(e.path()).expect("trace"))
+        .expect("provider message trace");
+    let auths: Vec<&str> = trace
+        .lines()
+        .filter(|l| l.starts_with("Proxy-Authorization: "))
+        .collect();
+    assert_eq!(auths.len(), 2, "one authenticated INVITE per call");
+    for a in auths {
+        let field = |k: &str| {
+            let at = a.find(&format!("{k}=\"")).expect(k) + k.len() + 2;
+            a[at..].split('"').next().expect(k).to_owned()
+        };
+        let script = format!(
+            "import hashlib\nm=lambda s: hashlib.md5(s.encode()).hexdigest()\n\
+             print(m(m('trunkuser:provider.test:trunkpw')+':{}:'+m('INVITE:{}')))",
+            field("nonce"),
+            field("uri")
+        );
+        let out = std::process::Command::new("python3")
+            .args(["-c", &script])
+            .output()
+            .expect("python3");
+        let expected = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        assert_eq!(field("response"), expected, "{a}");
+        assert_eq!(field("uri"), "sip:4930999@127.0.0.1");
+    }
+    let cdrs = std::fs::read_to_string(pbx.data.join("cdr.jsonl")).expect("cdr.jsonl");
+    let out = cdrs
+        .lines()
+        .filter(|l| l.contains("\"callee\":\"4930999\"") && l.contains("\"answered\""))
+        .count();
+    assert_eq!(out, 2, "{cdrs}");
+}
+
+#[test]
+fn mv35_calls_beyond_the_trunk_channels_are_refused() {
+    // One SIP access channel: while a provider call rings 202, a second one gets 503.
+    if !testkit::peer("sipp") {
+        return;
+    }
+    let dir = temp_dir("sipp-trunk-channels");
+    let provider = sipp::free_udp_port();
+    let pbx = Pbx::start(&dir, &config(provider, 1));
+    let target = pbx.addr("udp").to_string();
+    let port = sipp::free_udp_port();
+    register(&dir, &target, "202", "p202", port);
+    let sf = scenario("callee_answer_late.xml");
+    let uas = Background::start(&dir, "", port, &["-sf", &sf, "-m", "1"]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let sf = scenario("call_as_user.xml");
+    // Two calls at once (-l 2, high rate): the first is answered after 0.5 s, the second
+    // arrives meanwhile and is refused.
+    let args = [
+        "-sf", &sf, "-key", "caller", "201", "-s", "5551000", "-m", "2", "-r", "50",
+    ];
+    let run = sipp::run(&dir, &target, provider, &args);
+    assert_eq!(run.stat("SuccessfulCall(C)"), 1, "{:?}", run.stats);
+    assert_eq!(run.stat("FailedCall(C)"), 1, "{:?}", run.stats);
+    assert_eq!(uas.wait().stat("SuccessfulCall(C)"), 1);
+}
