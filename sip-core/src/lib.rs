@@ -85,6 +85,7 @@ mod method;
 pub mod multipart;
 mod name;
 mod parse;
+pub mod registration;
 pub mod sim;
 mod text;
 pub mod transaction;
