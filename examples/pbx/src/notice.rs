@@ -10,4 +10,6 @@ pub enum Notice {
     Dos(dos::Change),
     /// The licensing engine reported a change.
     Licence(licensing::Event),
+    /// A trunk's registration at its provider changed (MV2-35).
+    Trunk(crate::sip::b2bua::TrunkNotice),
 }

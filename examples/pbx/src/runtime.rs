@@ -86,6 +86,8 @@ async fn trunk_settings(cfg: &Config) -> Result<Vec<TrunkSettings>, StartError> 
                 .map(|p| p.get_ref().clone())
                 .collect(),
             strip_prefix: t.strip_prefix,
+            register: t.register,
+            expires: t.expires,
         });
     }
     Ok(out)

@@ -24,12 +24,17 @@ fn register(dir: &Path, pbx: &str, user: &str, password: &str, port: u16) {
 }
 
 fn config(provider: u16, channels: u32) -> String {
+    registering(provider, channels, false)
+}
+
+fn registering(provider: u16, channels: u32, register: bool) -> String {
     format!(
         "{EPHEMERAL_SIP}[media]\nrtp_ports = \"32800-32899\"\n\
          [[users]]\nextension = \"201\"\npassword = \"p201\"\n\
          [[users]]\nextension = \"202\"\npassword = \"p202\"\n\
          [[trunks]]\nname = \"provider\"\nregistrar = \"127.0.0.1:{provider}\"\n\
-         username = \"trunkuser\"\npassword = \"trunkpw\"\nregister = false\n\
+         username = \"trunkuser\"\npassword = \"trunkpw\"\nregister = {register}\n\
+         expires = 60\n\
          channels = {channels}\noutbound_prefixes = [\"0\"]\n\
          ddi = {{ \"5551000\" = \"202\" }}\n"
     )
@@ -82,40 +87,7 @@ fn mv30_provider_calls_reach_the_ddi_extension_and_users_call_out_with_digest() 
     let prov = prov.wait();
     assert_eq!(prov.stat("SuccessfulCall(C)"), 2, "{:?}", prov.stats);
     // The digest responses, recomputed by Python's hashlib (RFC 2617 without qop).
-    let trace = std::fs::read_dir(&dir)
-        .expect("dir")
-        .flatten()
-        .find(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .starts_with("provider_auth_")
-        })
-        .map(|e| std::fs::read_to_string(e.path()).expect("trace"))
-        .expect("provider message trace");
-    let auths: Vec<&str> = trace
-        .lines()
-        .filter(|l| l.starts_with("Proxy-Authorization: "))
-        .collect();
-    assert_eq!(auths.len(), 2, "one authenticated INVITE per call");
-    for a in auths {
-        let field = |k: &str| {
-            let at = a.find(&format!("{k}=\"")).expect(k) + k.len() + 2;
-            a[at..].split('"').next().expect(k).to_owned()
-        };
-        let script = format!(
-            "import hashlib\nm=lambda s: hashlib.md5(s.encode()).hexdigest()\n\
-             print(m(m('trunkuser:provider.test:trunkpw')+':{}:'+m('INVITE:{}')))",
-            field("nonce"),
-            field("uri")
-        );
-        let out = std::process::Command::new("python3")
-            .args(["-c", &script])
-            .output()
-            .expect("python3");
-        let expected = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-        assert_eq!(field("response"), expected, "{a}");
-        assert_eq!(field("uri"), "sip:4930999@127.0.0.1");
-    }
+    check_digests(&dir, "provider_auth_", "Proxy-Authorization", "INVITE", 2);
     let cdrs = std::fs::read_to_string(pbx.data.join("cdr.jsonl")).expect("cdr.jsonl");
     let out = cdrs
         .lines()
@@ -149,4 +121,103 @@ fn mv35_calls_beyond_the_trunk_channels_are_refused() {
     assert_eq!(run.stat("SuccessfulCall(C)"), 1, "{:?}", run.stats);
     assert_eq!(run.stat("FailedCall(C)"), 1, "{:?}", run.stats);
     assert_eq!(uas.wait().stat("SuccessfulCall(C)"), 1);
+}
+
+/// Recomputes the digest responses of `header` lines in the SIPp trace `trace` with Python's
+/// hashlib (RFC 2617, MD5, no qop; account trunkuser/trunkpw, realm provider.test).
+fn check_digests(dir: &Path, trace: &str, header: &str, method: &str, count: usize) {
+    let text = std::fs::read_dir(dir)
+        .expect("dir")
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().starts_with(trace))
+        .map(|e| std::fs::read_to_string(e.path()).expect("trace"))
+        .expect("provider message trace");
+    let prefix = format!("{header}: ");
+    let auths: Vec<&str> = text.lines().filter(|l| l.starts_with(&prefix)).collect();
+    assert_eq!(auths.len(), count, "{text}");
+    for a in auths {
+        let field = |k: &str| {
+            let at = a.find(&format!("{k}=\"")).expect(k) + k.len() + 2;
+            a[at..].split('"').next().expect(k).to_owned()
+        };
+        let script = format!(
+            "import hashlib\nm=lambda s: hashlib.md5(s.encode()).hexdigest()\n\
+             print(m(m('trunkuser:provider.test:trunkpw')+':{}:'+m('{method}:{}')))",
+            field("nonce"),
+            field("uri")
+        );
+        let out = std::process::Command::new("python3")
+            .args(["-c", &script])
+            .output()
+            .expect("python3");
+        let expected = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        assert_eq!(field("response"), expected, "{a}");
+    }
+}
+
+/// Waits (at most 10 s) for `needle` in the PBX's event log.
+fn event_log_with(pbx: &Pbx, needle: &str) -> String {
+    let path = pbx.data.join("events.jsonl");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        if text.contains(needle) || std::time::Instant::now() > deadline {
+            return text;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn mv2_35_trunk_registers_at_the_provider_with_digest_and_reports_it() {
+    if !testkit::peer("sipp") {
+        return;
+    }
+    let dir = temp_dir("sipp-trunk-reg");
+    let provider = sipp::free_udp_port();
+    let sf = scenario("provider_register_accept.xml");
+    let prov = Background::start(&dir, "", provider, &["-sf", &sf, "-m", "1", "-trace_msg"]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let pbx = Pbx::start(&dir, &registering(provider, 2, true));
+    let prov = prov.wait();
+    assert_eq!(prov.stat("SuccessfulCall(C)"), 1, "{:?}", prov.stats);
+    check_digests(
+        &dir,
+        "provider_register_accept_",
+        "Authorization",
+        "REGISTER",
+        1,
+    );
+    let log = event_log_with(&pbx, "sip_account_available");
+    let line = log
+        .lines()
+        .find(|l| l.contains("sip_account_available"))
+        .unwrap_or_else(|| panic!("no sip_account_available event: {log}"));
+    assert!(
+        line.contains("provider") && line.contains("trunkuser"),
+        "{line}"
+    );
+}
+
+#[test]
+fn mv2_35_refused_trunk_credentials_raise_not_authorised() {
+    if !testkit::peer("sipp") {
+        return;
+    }
+    let dir = temp_dir("sipp-trunk-reg-refused");
+    let provider = sipp::free_udp_port();
+    let sf = scenario("provider_register_refuse.xml");
+    let prov = Background::start(&dir, "", provider, &["-sf", &sf, "-m", "1"]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let pbx = Pbx::start(&dir, &registering(provider, 2, true));
+    assert_eq!(prov.wait().stat("SuccessfulCall(C)"), 1);
+    let log = event_log_with(&pbx, "sip_account_unavailable");
+    let line = log
+        .lines()
+        .find(|l| l.contains("sip_account_unavailable"))
+        .unwrap_or_else(|| panic!("no sip_account_unavailable event: {log}"));
+    assert!(
+        line.contains("not_authorised") || line.contains("\"reason\":1"),
+        "{line}"
+    );
 }

@@ -25,7 +25,39 @@ pub fn to_event(
                 .build(),
         ),
         Notice::Licence(ev) => licence(ev, node, at),
+        Notice::Trunk(t) => trunk(t, node, at),
     }
+}
+
+/// MV2-35: a trunk registered again, or could not register (cause 0 unreachable, 1 not
+/// authorised; a 4xx refusal counts as not authorised, a 5xx/6xx as unreachable).
+fn trunk(
+    t: &crate::sip::b2bua::TrunkNotice,
+    node: NodeId,
+    at: Timestamp,
+) -> Option<Result<Event, events::EventError>> {
+    use sip_core::registration::{FailReason, RegistrationEvent};
+    let b = |kind| {
+        Event::builder(kind, node, at)
+            .text("provider", &t.provider)
+            .text("account", &t.account)
+    };
+    Some(match t.event {
+        RegistrationEvent::Registered { .. } => b(EventKind::SipAccountAvailable)
+            .text("reason", "registered")
+            .build(),
+        RegistrationEvent::Failed { reason } => {
+            let cause = match reason {
+                FailReason::NotAuthorised => 1,
+                FailReason::Rejected(code) if (400..500).contains(&code) => 1,
+                _ => 0,
+            };
+            b(EventKind::SipAccountUnavailable)
+                .code("reason", cause)
+                .build()
+        }
+        _ => return None,
+    })
 }
 
 fn licence(ev: &Lic, node: NodeId, at: Timestamp) -> Option<Result<Event, events::EventError>> {

@@ -203,6 +203,8 @@ pub async fn run(
         let _ = notices.send(Notice::Dos(c));
     };
     let mut conns: HashMap<(Transport, SocketAddr), ConnId> = HashMap::new();
+    pbx.start_trunks(now());
+    flush(&mut pbx, &transports, &conns, &notices).await;
     // Set once stopping: when to hang up what is left (drain) or to give up waiting.
     let mut deadline: Option<(Instant, bool)> = None;
     loop {
@@ -232,7 +234,7 @@ pub async fn run(
                 dos.handle_timeout(now()).into_iter().for_each(notify);
                 pbx.handle_timeout(now());
                 media.serve(&mut pbx).await;
-                flush(&mut pbx, &transports, &conns).await;
+                flush(&mut pbx, &transports, &conns, &notices).await;
                 continue;
             }
             _ = stop.changed(), if deadline.is_none() => {
@@ -245,7 +247,7 @@ pub async fn run(
                 }
                 deadline = Some((now() + plan.drain, hang_up));
                 media.serve(&mut pbx).await;
-                flush(&mut pbx, &transports, &conns).await;
+                flush(&mut pbx, &transports, &conns, &notices).await;
                 continue;
             }
         };
@@ -276,7 +278,7 @@ pub async fn run(
             }
         }
         media.serve(&mut pbx).await;
-        flush(&mut pbx, &transports, &conns).await;
+        flush(&mut pbx, &transports, &conns, &notices).await;
     }
 }
 
@@ -284,7 +286,11 @@ async fn flush(
     pbx: &mut Pbx,
     transports: &Transports,
     conns: &HashMap<(Transport, SocketAddr), ConnId>,
+    notices: &mpsc::UnboundedSender<Notice>,
 ) {
+    while let Some(n) = pbx.poll_trunk_notice() {
+        let _ = notices.send(Notice::Trunk(n));
+    }
     while let Some(t) = pbx.poll_transmit() {
         let transport = from_core(t.transport);
         let conn = conns.get(&(transport, t.destination)).copied();

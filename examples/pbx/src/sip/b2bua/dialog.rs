@@ -168,6 +168,9 @@ impl Pbx {
     }
 
     pub(super) fn on_failure(&mut self, now: Instant, tx: TxId) {
+        if self.on_register_failure(now, tx) {
+            return;
+        }
         if self.cancelled.remove(&tx).is_some() || self.closing.remove(&tx) {
             return;
         }

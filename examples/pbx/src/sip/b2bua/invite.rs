@@ -226,6 +226,9 @@ impl Pbx {
     }
 
     pub(super) fn on_response(&mut self, now: Instant, tx: TxId, resp: &Message) {
+        if self.on_register_response(now, tx, resp) {
+            return;
+        }
         if self.closing.contains(&tx) {
             if resp.status().unwrap_or(500) >= 200 {
                 self.closing.remove(&tx);

@@ -33,9 +33,11 @@ mod register;
 mod shutdown;
 mod transfer;
 mod trunk;
+mod trunk_reg;
 
 use trunk::TrunkDir;
 pub use trunk::TrunkSettings;
+pub use trunk_reg::TrunkNotice;
 
 /// Settings of the SIP logic.
 #[derive(Debug, Clone)]
@@ -219,6 +221,10 @@ pub struct Pbx {
     /// Blind transfers in progress, per call, and their INVITEs to the target.
     transfers: HashMap<u64, transfer::Transfer>,
     by_transfer_invite: HashMap<TxId, u64>,
+    /// Trunk registrations (by trunk), their REGISTER transactions and their changes.
+    trunk_regs: Vec<Option<sip_core::registration::Registration>>,
+    reg_tx: HashMap<TxId, usize>,
+    trunk_notices: VecDeque<TrunkNotice>,
     /// Echo-test calls: waiting for their media, and answered (by dialog).
     echo_pending: HashMap<u64, (TxId, Message, (Transport, SocketAddr))>,
     echoes: HashMap<DialogId, echo::EchoCall>,
@@ -283,6 +289,9 @@ impl Pbx {
             echo_pending: HashMap::new(),
             transfers: HashMap::new(),
             by_transfer_invite: HashMap::new(),
+            trunk_regs: Vec::new(),
+            reg_tx: HashMap::new(),
+            trunk_notices: VecDeque::new(),
             echoes: HashMap::new(),
             closing: std::collections::HashSet::new(),
             by_a_invite: HashMap::new(),
@@ -336,6 +345,7 @@ impl Pbx {
             self.ep.poll_timeout(),
             self.registrar.poll_timeout(),
             self.transfer_deadline(),
+            self.trunk_reg_deadline(),
         ]
         .into_iter()
         .flatten()
@@ -404,6 +414,7 @@ impl Pbx {
                 self.held.remove(&(aor, contact));
             }
         }
+        self.drive_registrations(now);
     }
 
     fn on_request(&mut self, now: Instant, tx: TxId, req: Message, from: (Transport, SocketAddr)) {

@@ -32,6 +32,7 @@ impl Pbx {
         }
         let echoes = self.hang_up_echoes(now);
         self.closing.extend(echoes);
+        self.unregister_trunks(now);
         let ids: Vec<u64> = self.calls.keys().copied().collect();
         let hung_up = ids.len();
         for id in ids {

@@ -40,6 +40,10 @@ pub struct TrunkSettings {
     pub prefixes: Vec<String>,
     /// Remove the prefix before sending.
     pub strip_prefix: bool,
+    /// Register at the provider (MV2-35 supervision).
+    pub register: bool,
+    /// Registration interval asked for, seconds.
+    pub expires: u32,
 }
 
 /// Which way a trunk call goes.
