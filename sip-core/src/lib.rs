@@ -75,6 +75,7 @@ mod builder;
 mod cache;
 pub mod dialog;
 pub mod digest;
+pub mod dos;
 pub mod endpoint;
 mod error;
 mod framing;

@@ -6,7 +6,6 @@
 //! - [`data`]: the data directory (atomic writes, generated passwords, TLS certificate).
 //! - [`secrets`]: generated SIP passwords and the UCM-OPS-4 policy.
 //! - [`sip`]: UDP/TCP/TLS listeners, framing, the core task: digest registrar and B2BUA.
-//! - [`dos`]: the MV2-34 blacklist.
 //! - [`cdr`]: call detail records as JSON lines.
 //! - [`media`]: RTP port allocation, the two-leg relay with transcoding, MOS estimates.
 //! - [`licence`]: strict licensing or the demo mode.
@@ -18,7 +17,6 @@ pub mod cli;
 pub mod config;
 pub mod data;
 pub mod delivery;
-pub mod dos;
 pub mod licence;
 pub mod media;
 pub mod notice;

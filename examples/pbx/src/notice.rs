@@ -1,6 +1,6 @@
 //! What the PBX's tasks report for the event system (mapped to the catalogue in `events`).
 
-use crate::dos;
+use sip_core::dos;
 
 /// A notice from a task.
 #[derive(Debug, Clone)]

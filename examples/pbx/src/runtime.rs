@@ -13,12 +13,12 @@ use tracing::{info, warn};
 use crate::config::{Config, Loaded};
 use crate::data::{DataDir, DataError, PasswordFile, tls_material};
 use crate::delivery::{EventService, Input, wall_now};
-use crate::dos::DosGuard;
 use crate::licence::LicenceMode;
 use crate::notice::Notice;
 use crate::sip::SipServer;
 use crate::sip::b2bua::{Pbx, Settings, TrunkSettings};
 use events::EventKind;
+use sip_core::dos::DosGuard;
 
 /// Why the PBX could not start.
 #[derive(Debug, thiserror::Error)]
@@ -255,7 +255,7 @@ pub async fn run(loaded: Loaded, data_dir: &Path) -> Result<(), StartError> {
         in_rx,
         transports,
         (Pbx::new(settings, credentials), media),
-        DosGuard::new(cfg.dos.clone()),
+        DosGuard::new(cfg.dos.guard()),
         notice_tx,
         (core_stop, plan),
     ));

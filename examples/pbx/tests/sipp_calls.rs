@@ -166,3 +166,45 @@ fn unconditional_forwarding_reaches_the_target_and_loops_are_refused() {
     assert_eq!(run.stat("SuccessfulCall(C)"), 0);
     assert_eq!(run.stat("FailedUnexpectedMessage(C)"), 2);
 }
+
+#[test]
+fn mv2_34_wrong_password_flood_blacklists_the_source_with_cause_0() {
+    // [dos] max_registrations = 3: the 4th failed registration (still answered) blacklists
+    // 127.0.0.1; from then on the PBX does not answer it, so SIPp's last two time out.
+    if !testkit::peer("sipp") {
+        return;
+    }
+    let dir = temp_dir("sipp-dos-reg");
+    let config = format!(
+        "{EPHEMERAL_SIP}[media]\nrtp_ports = \"33000-33099\"\n\
+         [dos]\nmax_registrations = 3\ninterval_secs = 60\nblacklist_secs = 60\n{USERS}"
+    );
+    let pbx = Pbx::start(&dir, &config);
+    let sf = scenario("register_wrong_password.xml");
+    let args = [
+        "-sf", &sf, "-s", "201", "-au", "201", "-ap", "nope", "-m", "6", "-r", "20", "-timeout",
+        "4",
+    ];
+    let run = sipp::run(
+        &dir,
+        &pbx.addr("udp").to_string(),
+        sipp::free_udp_port(),
+        &args,
+    );
+    assert_eq!(run.stat("SuccessfulCall(C)"), 4, "{:?}", run.stats);
+    assert_eq!(run.stat("TotalCallCreated"), 6, "{:?}", run.stats);
+    let path = pbx.data.join("events.jsonl");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let log = loop {
+        let t = std::fs::read_to_string(&path).unwrap_or_default();
+        if t.contains("dos_ip_blacklisted") || std::time::Instant::now() > deadline {
+            break t;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let line = log
+        .lines()
+        .find(|l| l.contains("dos_ip_blacklisted"))
+        .unwrap_or_else(|| panic!("no blacklist event: {log}"));
+    assert!(line.contains("\"cause\":0"), "{line}");
+}

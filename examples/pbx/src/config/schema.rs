@@ -345,6 +345,10 @@ pub struct DosConfig {
     pub max_registrations: u32,
     /// Transactions from one IP within `interval_secs` before blacklisting.
     pub max_transactions: u32,
+    /// Requests for dialogs that do not exist (481) within `interval_secs` before blacklisting.
+    pub max_no_session: u32,
+    /// Modified messages (unparseable, forged or replayed nonces) within `interval_secs`.
+    pub max_modified: u32,
     /// The counting window, seconds.
     pub interval_secs: u64,
     /// How long an IP stays blacklisted, seconds.
@@ -359,10 +363,28 @@ impl Default for DosConfig {
             enabled: true,
             max_registrations: 20,
             max_transactions: 2000,
+            max_no_session: 50,
+            max_modified: 20,
             interval_secs: 10,
             blacklist_secs: 300,
             exempt: Vec::new(),
         }
+    }
+}
+
+impl DosConfig {
+    /// The guard's configuration in sip-core's terms.
+    pub fn guard(&self) -> sip_core::dos::DosConfig {
+        let mut c = sip_core::dos::DosConfig::default();
+        c.enabled = self.enabled;
+        c.max_registrations = self.max_registrations;
+        c.max_transactions = self.max_transactions;
+        c.max_no_session = self.max_no_session;
+        c.max_modified = self.max_modified;
+        c.window = std::time::Duration::from_secs(self.interval_secs);
+        c.blacklist = std::time::Duration::from_secs(self.blacklist_secs);
+        c.exempt.clone_from(&self.exempt);
+        c
     }
 }
 

@@ -3,8 +3,8 @@
 use events::{Event, EventKind, NodeId, Timestamp};
 use licensing::Event as Lic;
 
-use crate::dos::Change;
 use crate::notice::Notice;
+use sip_core::dos::Change;
 
 /// The catalogue message for `notice`, if the catalogue has one.
 pub fn to_event(
@@ -85,7 +85,7 @@ mod tests {
         let e = to_event(
             &Notice::Dos(Change::Blacklisted(
                 ip,
-                crate::dos::Cause::TooManyTransactions,
+                sip_core::dos::Cause::TooManyTransactions,
             )),
             NodeId(1),
             at,

@@ -17,9 +17,9 @@ use super::b2bua::{MediaAction, Pbx};
 use super::{ConnId, Inbound, Outbound, Transport, Transports};
 use crate::cdr::CdrWriter;
 use crate::config::ShutdownMode;
-use crate::dos::{Change, DosGuard};
 use crate::media::{CallRelay, Echo, LegSpec, PortAllocator, RelayReport};
 use crate::notice::Notice;
+use sip_core::dos::{Change, DosGuard};
 
 /// The sip-core transport of a listener transport.
 pub const fn to_core(t: Transport) -> sip_core::transaction::Transport {
@@ -275,6 +275,11 @@ pub async fn run(
             Err(e) => {
                 debug!(from = %msg.from, "unparseable message: {e}");
                 pbx.handle_invalid(to_core(msg.transport), msg.from, &e);
+            }
+        }
+        while let Some((ip, cause)) = pbx.poll_offence() {
+            if let Some(c) = dos.record(now(), ip, cause) {
+                notify(c);
             }
         }
         media.serve(&mut pbx).await;

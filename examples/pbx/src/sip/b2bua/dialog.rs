@@ -1,5 +1,6 @@
 //! Established calls: in-dialog requests forwarded leg to leg, CANCEL, timeouts, hang-up.
 
+use std::net::SocketAddr;
 use std::time::Instant;
 
 use sip_core::dialog::DialogId;
@@ -40,7 +41,7 @@ impl Pbx {
         }
     }
 
-    pub(super) fn on_in_dialog(&mut self, now: Instant, tx: TxId, req: &Message) {
+    pub(super) fn on_in_dialog(&mut self, now: Instant, tx: TxId, req: &Message, from: SocketAddr) {
         if let Some(d) = DialogId::of_incoming(req)
             && self.echo_request(now, tx, req, &d)
         {
@@ -49,6 +50,8 @@ impl Pbx {
         let found =
             DialogId::of_incoming(req).and_then(|d| self.by_dialog.get(&d).map(|c| (d, *c)));
         let Some((id, call_id)) = found else {
+            self.offences
+                .push_back((from.ip(), sip_core::dos::Cause::NoSession));
             drop(
                 self.ep
                     .reply(now, tx, 481, "Call/Transaction Does Not Exist"),

@@ -225,6 +225,8 @@ pub struct Pbx {
     trunk_regs: Vec<Option<sip_core::registration::Registration>>,
     reg_tx: HashMap<TxId, usize>,
     trunk_notices: VecDeque<TrunkNotice>,
+    /// Offences for the DoS guard (MV2-34): the source and the cause.
+    offences: VecDeque<(IpAddr, sip_core::dos::Cause)>,
     /// Echo-test calls: waiting for their media, and answered (by dialog).
     echo_pending: HashMap<u64, (TxId, Message, (Transport, SocketAddr))>,
     echoes: HashMap<DialogId, echo::EchoCall>,
@@ -292,6 +294,7 @@ impl Pbx {
             trunk_regs: Vec::new(),
             reg_tx: HashMap::new(),
             trunk_notices: VecDeque::new(),
+            offences: VecDeque::new(),
             echoes: HashMap::new(),
             closing: std::collections::HashSet::new(),
             by_a_invite: HashMap::new(),
@@ -316,8 +319,15 @@ impl Pbx {
         self.process(now);
     }
 
-    /// A framed message failed to parse.
+    /// The next offence to report to the DoS guard (MV2-34).
+    pub fn poll_offence(&mut self) -> Option<(IpAddr, sip_core::dos::Cause)> {
+        self.offences.pop_front()
+    }
+
+    /// A framed message failed to parse (a modified message for the DoS guard).
     pub fn handle_invalid(&mut self, t: Transport, from: SocketAddr, e: &ParseError) {
+        self.offences
+            .push_back((from.ip(), sip_core::dos::Cause::ModifiedMessage));
         self.ep.handle_invalid(t, from, e);
     }
 
@@ -430,7 +440,7 @@ impl Pbx {
                 drop(self.ep.reply_with(now, tx, 200, "OK", &extra, None));
             }
             Some(Method::Invite) if !in_dialog => self.on_invite(now, tx, req, from),
-            _ if in_dialog => self.on_in_dialog(now, tx, &req),
+            _ if in_dialog => self.on_in_dialog(now, tx, &req, from.1),
             _ => drop(self.ep.reply(now, tx, 403, "Forbidden")),
         }
     }

@@ -34,10 +34,22 @@ impl Pbx {
         let lookup = |u: &str, alg: Algorithm| creds.password(u).map(|p| ha1(alg, u, realm, p));
         let user = match self.digest.verify(unix_now(), req, lookup) {
             Ok(v) => v.username,
-            Err(e) if e.challenge() => return self.challenge(now, tx, e == AuthError::Stale),
-            Err(e) => return drop(self.ep.reply(now, tx, 400, &e.to_string())),
+            Err(e) if e.challenge() => {
+                if let Some(cause) = offence(&e) {
+                    self.offences.push_back((from.1.ip(), cause));
+                }
+                return self.challenge(now, tx, e == AuthError::Stale);
+            }
+            Err(e) => {
+                if let Some(cause) = offence(&e) {
+                    self.offences.push_back((from.1.ip(), cause));
+                }
+                return drop(self.ep.reply(now, tx, 400, &e.to_string()));
+            }
         };
         if user != to_user {
+            self.offences
+                .push_back((from.1.ip(), sip_core::dos::Cause::Registration));
             drop(
                 self.ep
                     .reply(now, tx, 403, "Credentials do not match the AOR"),
@@ -108,5 +120,21 @@ impl Pbx {
             }
         }
         None
+    }
+}
+
+/// What a refused credential tells the DoS guard (MV2-34): a wrong password or unknown user
+/// is a failed registration; a forged or replayed nonce or malformed credentials a modified
+/// message; a missing or stale credential is the normal challenge round.
+fn offence(e: &AuthError) -> Option<sip_core::dos::Cause> {
+    use sip_core::dos::Cause;
+    match e {
+        AuthError::WrongResponse | AuthError::UnknownUser => Some(Cause::Registration),
+        AuthError::BadNonce
+        | AuthError::Replay
+        | AuthError::Malformed(_)
+        | AuthError::UriMismatch
+        | AuthError::UnsupportedAlgorithm => Some(Cause::ModifiedMessage),
+        _ => None,
     }
 }

@@ -1,12 +1,52 @@
-//! DoS guard (MV2-34): blacklist a source IP once it exceeds the configured number of failed
-//! registrations or of transactions within a window; unblock it after the configured time.
-//! Pure bookkeeping with time as an argument; the SIP driver asks it about every request.
+//! DoS guard (MV2-34): blacklists a source IP once it exceeds, within a sliding window, the
+//! configured number of failed registrations, transactions, requests for sessions that do not
+//! exist, or modified (tampered or malformed) messages; unblocks it after the configured time.
+//! Pure bookkeeping with time as an argument: the driver drops what [`DosGuard::is_blocked`]
+//! names, reports each request with [`DosGuard::transaction`] and each offence with
+//! [`DosGuard::record`], and raises the [`Change`]s as events.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use crate::config::DosConfig;
+/// Thresholds of the guard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DosConfig {
+    /// Off: nothing is ever blacklisted.
+    pub enabled: bool,
+    /// Failed registrations tolerated per window (cause 0).
+    pub max_registrations: u32,
+    /// Transactions tolerated per window (cause 1).
+    pub max_transactions: u32,
+    /// Requests for unknown dialogs or transactions tolerated per window (cause 2).
+    pub max_no_session: u32,
+    /// Modified messages tolerated per window (cause 3).
+    pub max_modified: u32,
+    /// The sliding window.
+    pub window: Duration,
+    /// How long a source stays blacklisted.
+    pub blacklist: Duration,
+    /// Sources never blacklisted.
+    pub exempt: Vec<IpAddr>,
+}
+
+impl Default for DosConfig {
+    /// 20 failed registrations, 2000 transactions, 50 requests without a session or 20
+    /// modified messages per 10 s; 300 s on the blacklist.
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            max_registrations: 20,
+            max_transactions: 2000,
+            max_no_session: 50,
+            max_modified: 20,
+            window: Duration::from_secs(10),
+            blacklist: Duration::from_secs(300),
+            exempt: Vec::new(),
+        }
+    }
+}
 
 /// Why an IP was blacklisted: the cause codes of `dos_ip_blacklisted` (MV2-34).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,6 +56,10 @@ pub enum Cause {
     Registration = 0,
     /// 1: too many transactions.
     TooManyTransactions = 1,
+    /// 2: requests for dialogs or transactions that do not exist (answered 481).
+    NoSession = 2,
+    /// 3: modified messages: unparseable, or credentials with a forged or replayed nonce.
+    ModifiedMessage = 3,
 }
 
 impl Cause {
@@ -34,10 +78,14 @@ pub enum Change {
     Unblacklisted(IpAddr),
 }
 
+/// Recent offences of one source, per cause.
 #[derive(Debug, Default)]
-struct Counters {
-    registrations: VecDeque<Instant>,
-    transactions: VecDeque<Instant>,
+struct Counters([VecDeque<Instant>; 4]);
+
+impl Counters {
+    fn latest(&self) -> Option<Instant> {
+        self.0.iter().filter_map(|q| q.back().copied()).max()
+    }
 }
 
 /// Most source addresses tracked at once (bounded memory under a spoofed flood).
@@ -66,30 +114,32 @@ impl DosGuard {
         self.blocked.contains_key(&ip)
     }
 
-    fn window(&self) -> Duration {
-        Duration::from_secs(self.config.interval_secs)
+    const fn limit(&self, cause: Cause) -> u32 {
+        match cause {
+            Cause::Registration => self.config.max_registrations,
+            Cause::TooManyTransactions => self.config.max_transactions,
+            Cause::NoSession => self.config.max_no_session,
+            Cause::ModifiedMessage => self.config.max_modified,
+        }
     }
 
-    fn count(&mut self, now: Instant, ip: IpAddr, cause: Cause) -> Option<Change> {
+    /// Records one offence of `cause` by `ip` at `now`; the blacklisting it causes, if any.
+    pub fn record(&mut self, now: Instant, ip: IpAddr, cause: Cause) -> Option<Change> {
         if !self.config.enabled || self.config.exempt.contains(&ip) || self.is_blocked(ip) {
             return None;
         }
+        let window = self.config.window;
         if self.counters.len() >= MAX_TRACKED && !self.counters.contains_key(&ip) {
-            let window = self.window();
             self.counters.retain(|_, c| {
-                c.transactions
-                    .back()
-                    .is_some_and(|t| now.saturating_duration_since(*t) < window)
+                c.latest()
+                    .is_some_and(|t| now.saturating_duration_since(t) < window)
             });
-        }
-        let window = self.window();
-        let (limit, q) = {
-            let c = self.counters.entry(ip).or_default();
-            match cause {
-                Cause::Registration => (self.config.max_registrations, &mut c.registrations),
-                Cause::TooManyTransactions => (self.config.max_transactions, &mut c.transactions),
+            if self.counters.len() >= MAX_TRACKED {
+                return None; // every tracked source is active: do not grow further
             }
-        };
+        }
+        let limit = self.limit(cause);
+        let q = &mut self.counters.entry(ip).or_default().0[cause as usize];
         while q
             .front()
             .is_some_and(|t| now.saturating_duration_since(*t) >= window)
@@ -99,7 +149,7 @@ impl DosGuard {
         q.push_back(now);
         if q.len() > limit as usize {
             self.counters.remove(&ip);
-            let until = now + Duration::from_secs(self.config.blacklist_secs);
+            let until = now + self.config.blacklist;
             self.blocked.insert(ip, until);
             return Some(Change::Blacklisted(ip, cause));
         }
@@ -108,12 +158,7 @@ impl DosGuard {
 
     /// Records a transaction (any request but ACK) from `ip`.
     pub fn transaction(&mut self, now: Instant, ip: IpAddr) -> Option<Change> {
-        self.count(now, ip, Cause::TooManyTransactions)
-    }
-
-    /// Records a failed registration from `ip` (the registrar calls this).
-    pub fn failed_registration(&mut self, now: Instant, ip: IpAddr) -> Option<Change> {
-        self.count(now, ip, Cause::Registration)
+        self.record(now, ip, Cause::TooManyTransactions)
     }
 
     /// When the next IP is due to be unblocked.
@@ -144,8 +189,10 @@ mod tests {
         DosConfig {
             max_registrations: 3,
             max_transactions: 5,
-            interval_secs: 10,
-            blacklist_secs: 60,
+            max_no_session: 2,
+            max_modified: 1,
+            window: Duration::from_secs(10),
+            blacklist: Duration::from_secs(60),
             ..DosConfig::default()
         }
     }
@@ -185,14 +232,41 @@ mod tests {
             assert_eq!(g.transaction(t + Duration::from_secs(3 * i), ip), None);
         }
         for _ in 0..3 {
-            assert_eq!(g.failed_registration(t, ip), None);
+            assert_eq!(g.record(t, ip, Cause::Registration), None);
         }
         assert_eq!(
-            g.failed_registration(t, ip),
+            g.record(t, ip, Cause::Registration),
             Some(Change::Blacklisted(ip, Cause::Registration))
         );
         assert_eq!(Cause::Registration.code(), 0);
         assert_eq!(Cause::TooManyTransactions.code(), 1);
+    }
+
+    #[test]
+    fn mv2_34_no_session_and_modified_message_causes() {
+        let t = t0();
+        let (a, b) = (IpAddr::from([192, 0, 2, 11]), IpAddr::from([192, 0, 2, 12]));
+        let mut g = DosGuard::new(cfg());
+        assert_eq!(g.record(t, a, Cause::NoSession), None);
+        assert_eq!(g.record(t, a, Cause::NoSession), None);
+        assert_eq!(
+            g.record(t, a, Cause::NoSession),
+            Some(Change::Blacklisted(a, Cause::NoSession))
+        );
+        assert_eq!(g.record(t, b, Cause::ModifiedMessage), None);
+        assert_eq!(
+            g.record(t, b, Cause::ModifiedMessage),
+            Some(Change::Blacklisted(b, Cause::ModifiedMessage))
+        );
+        assert_eq!(
+            (Cause::NoSession.code(), Cause::ModifiedMessage.code()),
+            (2, 3)
+        );
+        // Causes count separately: one of each stays under every limit.
+        let c = IpAddr::from([192, 0, 2, 13]);
+        assert_eq!(g.record(t, c, Cause::NoSession), None);
+        assert_eq!(g.record(t, c, Cause::Registration), None);
+        assert!(!g.is_blocked(c));
     }
 
     #[test]
