@@ -213,6 +213,12 @@ pub async fn run(loaded: Loaded, data_dir: &Path) -> Result<(), StartError> {
         no_answer: Duration::from_secs(cfg.calls.no_answer_secs),
         no_answer_status: cfg.calls.no_answer_status.0,
         nonce_secret: rand::random(),
+        digest_algorithms: cfg
+            .sip
+            .digest_algorithms
+            .iter()
+            .filter_map(|a| sip_core::digest::Algorithm::parse(Some(a)))
+            .collect(),
         relay_ip: (cfg.media.mode == crate::config::MediaMode::Relay).then_some(media_ip),
         forward_always: forwards(&cfg, |u| u.forward_always.as_ref()),
         forward_busy: forwards(&cfg, |u| u.forward_busy.as_ref()),

@@ -71,6 +71,21 @@ fn sip(cfg: &Config, c: &mut Checker<'_>) {
             "every SIP transport is \"off\": enable udp, tcp or tls".into(),
         );
     }
+    let bad = s
+        .digest_algorithms
+        .iter()
+        .find(|a| sip_core::digest::Algorithm::parse(Some(a)).is_none());
+    if s.digest_algorithms.is_empty() || bad.is_some() {
+        c.key(
+            "sip",
+            None,
+            "digest_algorithms",
+            format!(
+                "digest_algorithms must list one or more of MD5, SHA-256, MD5-sess, SHA-256-sess{}",
+                bad.map(|b| format!(" (not {b:?})")).unwrap_or_default()
+            ),
+        );
+    }
     if s.tls_cert.is_some() != s.tls_key.is_some() {
         c.key(
             "sip",

@@ -42,9 +42,12 @@ impl Pbx {
             .arg(&cfg)
             .arg("--data-dir")
             .arg(&data)
-            .env("RUST_LOG", "info")
+            .env(
+                "RUST_LOG",
+                std::env::var("PBX_TEST_LOG").unwrap_or_else(|_| "info".into()),
+            )
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(dir.join("pbx.log")).map_or(Stdio::null(), Stdio::from))
             .spawn()
             .expect("start pbx");
         let stdout = child.stdout.take().expect("stdout");

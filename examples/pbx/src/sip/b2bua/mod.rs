@@ -56,6 +56,8 @@ pub struct Settings {
     pub no_answer: Duration,
     /// 480 or 408.
     pub no_answer_status: u16,
+    /// Digest algorithms challenged with, in order.
+    pub digest_algorithms: Vec<Algorithm>,
     /// Key of the digest nonces (random per start).
     pub nonce_secret: [u8; 32],
     /// Relay media on this IP (`None`: SDP passes end to end, direct media).
@@ -271,9 +273,8 @@ impl Pbx {
         ep_cfg.allow.push("REFER".into());
         ep_cfg.server = Some(settings.user_agent.clone());
         let mut digest = ServerConfig::new(settings.realm.clone());
-        // Most deployed phones (and SIPp) answer only MD5 and take the first challenge, so MD5
-        // comes first; SHA-256 is offered too (RFC 8760). See docs/decisions.md.
-        digest.algorithms = vec![Algorithm::Md5, Algorithm::Sha256];
+        // `[sip] digest_algorithms`, MD5 only by default. See docs/decisions.md.
+        digest.algorithms.clone_from(&settings.digest_algorithms);
         let mut reg = RegistrarConfig::default();
         reg.min_expires = settings.min_expires;
         reg.max_expires = settings.max_expires;
