@@ -87,6 +87,7 @@ pub mod multipart;
 mod name;
 mod parse;
 pub mod registration;
+pub mod resolve;
 pub mod sim;
 mod text;
 pub mod transaction;
