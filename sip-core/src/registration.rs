@@ -7,7 +7,9 @@
 //! It answers 401/407 with digest credentials (once per challenge), follows 423 Min-Expires,
 //! refreshes before expiry, backs off exponentially after failures (Retry-After honoured),
 //! and reports supervision events with the MiVoice causes of MV2-35: the registrar is
-//! unreachable, or the account is not authorised.
+//! unreachable, or the account is not authorised. With backup registrars (dual homing,
+//! MV-33) an unreachable registrar makes it try the next one at once, and a refresh made on a
+//! backup first tries the primary again.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -35,6 +37,9 @@ pub struct RegistrationConfig {
     pub retry_base: Duration,
     /// Longest retry delay.
     pub retry_max: Duration,
+    /// Backup registrars' Request-URIs, tried in order when the current one is unreachable
+    /// (dual homing, MV-33). The driver sends to the address of [`Registration::target`].
+    pub backups: Vec<String>,
 }
 
 impl RegistrationConfig {
@@ -50,6 +55,7 @@ impl RegistrationConfig {
             expires: 3600,
             retry_base: Duration::from_secs(30),
             retry_max: Duration::from_secs(1800),
+            backups: Vec::new(),
         }
     }
 }
@@ -123,6 +129,10 @@ pub struct Registration {
     challenge: Option<(u16, String, bool)>,
     nc: u32,
     failures: u32,
+    /// The registrar in use: 0 the primary, then the backups.
+    target: usize,
+    /// Registrars found unreachable since the last success (for failover).
+    unreachable_in_row: usize,
     random: u64,
     events: VecDeque<RegistrationEvent>,
 }
@@ -145,6 +155,8 @@ impl Registration {
             challenge: None,
             nc: 0,
             failures: 0,
+            target: 0,
+            unreachable_in_row: 0,
             random: seed | 1,
             events: VecDeque::new(),
         }
@@ -161,6 +173,22 @@ impl Registration {
     pub fn unregister(&mut self, now: Instant) {
         self.removing = true;
         self.due = Some(now);
+    }
+
+    /// The registrar in use: 0 for the primary, `n` for `backups[n - 1]`.
+    pub const fn target(&self) -> usize {
+        self.target
+    }
+
+    fn registrar_uri(&self) -> &str {
+        match self.target {
+            0 => &self.config.registrar,
+            n => self
+                .config
+                .backups
+                .get(n - 1)
+                .map_or(&self.config.registrar, String::as_str),
+        }
     }
 
     /// Where it stands.
@@ -185,7 +213,8 @@ impl Registration {
         }
         self.cseq += 1;
         let expires = if self.removing { 0 } else { self.expires };
-        let mut b = RequestBuilder::new(Method::Register, &self.config.registrar)
+        let registrar = self.registrar_uri().to_owned();
+        let mut b = RequestBuilder::new(Method::Register, &registrar)
             .via(via.0, via.1, via.2)
             .from(&format!("<{}>", self.config.aor), &self.from_tag)
             .to(&format!("<{}>", self.config.aor))
@@ -204,6 +233,7 @@ impl Registration {
     }
 
     fn credentials(&mut self) -> Option<(HeaderName, String)> {
+        let uri = self.registrar_uri().to_owned();
         let (code, value, answered) = self.challenge.as_mut()?;
         *answered = true;
         self.nc += 1;
@@ -215,7 +245,7 @@ impl Registration {
         let (user, pw, uri) = (
             self.config.auth_user.as_str(),
             self.config.password.as_str(),
-            self.config.registrar.as_str(),
+            uri.as_str(),
         );
         let ch = Challenge::parse(value).ok()?;
         let v = digest::authorization(&ch, user, pw, "REGISTER", uri, &cnonce, self.nc).ok()?;
@@ -275,10 +305,23 @@ impl Registration {
 
     /// The outstanding REGISTER's transaction timed out or hit a transport error.
     pub fn handle_failure(&mut self, now: Instant) {
-        if self.outstanding {
-            self.outstanding = false;
-            self.fail(now, FailReason::Unreachable, None);
+        if !self.outstanding {
+            return;
         }
+        self.outstanding = false;
+        let registrars = 1 + self.config.backups.len();
+        self.unreachable_in_row += 1;
+        if self.unreachable_in_row < registrars {
+            // Dual homing: the next registrar at once, with its own challenge round.
+            self.target = (self.target + 1) % registrars;
+            self.challenge = None;
+            self.due = Some(now);
+            return;
+        }
+        self.unreachable_in_row = 0;
+        self.target = (self.target + 1) % registrars;
+        self.challenge = None;
+        self.fail(now, FailReason::Unreachable, None);
     }
 
     fn registered(&mut self, now: Instant, resp: &Message) {
@@ -290,6 +333,7 @@ impl Registration {
         let granted = self.granted(resp).unwrap_or(self.expires);
         let was_registered = matches!(self.state, RegistrationState::Registered { .. });
         self.failures = 0;
+        self.unreachable_in_row = 0;
         self.state = RegistrationState::Registered {
             until: now + Duration::from_secs(u64::from(granted)),
         };
@@ -300,6 +344,11 @@ impl Registration {
             granted - 30
         };
         self.due = Some(now + Duration::from_secs(u64::from(lead.max(1))));
+        if self.target != 0 {
+            // On a backup: the refresh first tries the primary again (fail back).
+            self.target = 0;
+            self.challenge = None;
+        }
         if !was_registered {
             self.events
                 .push_back(RegistrationEvent::Registered { expires: granted });

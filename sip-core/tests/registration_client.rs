@@ -235,3 +235,51 @@ fn mv2_35_cause_0_when_the_provider_does_not_answer_and_backoff_is_bounded() {
         Some(RegistrationEvent::Registered { expires: 1800 })
     );
 }
+
+#[test]
+fn mv_33_dual_homing_fails_over_to_the_backup_and_back() {
+    let t0 = Instant::now();
+    let mut cfg = RegistrationConfig::new(
+        "sip:primary.test",
+        "sip:trunk@provider.test",
+        CONTACT,
+        "trunk",
+        "secret",
+    );
+    cfg.expires = 600;
+    cfg.backups = vec!["sip:backup.test".to_owned()];
+    let mut reg = Registration::new(cfg, "reg-2@192.0.2.1", "t2", 9);
+    reg.start(t0);
+    let first = send(&mut reg, t0);
+    assert_eq!(reg.target(), 0);
+    assert!(first.to_bytes().starts_with(b"REGISTER sip:primary.test "));
+    // The primary does not answer: the backup is tried at once, with no failure event.
+    reg.handle_failure(t0);
+    assert_eq!((reg.target(), reg.poll_timeout()), (1, Some(t0)));
+    let second = send(&mut reg, t0);
+    assert!(second.to_bytes().starts_with(b"REGISTER sip:backup.test "));
+    reg.handle_response(t0, &answer(&second, 200, "Expires: 600\r\n"));
+    assert_eq!(
+        reg.poll_event(),
+        Some(RegistrationEvent::Registered { expires: 600 })
+    );
+    // The refresh goes to the primary first; both down: one Unreachable event, back-off.
+    let t1 = t0 + Duration::from_secs(570);
+    let refresh = send(&mut reg, t1);
+    assert!(
+        refresh
+            .to_bytes()
+            .starts_with(b"REGISTER sip:primary.test ")
+    );
+    reg.handle_failure(t1);
+    let again = send(&mut reg, t1);
+    assert!(again.to_bytes().starts_with(b"REGISTER sip:backup.test "));
+    reg.handle_failure(t1);
+    assert_eq!(
+        reg.poll_event(),
+        Some(RegistrationEvent::Failed {
+            reason: FailReason::Unreachable
+        })
+    );
+    assert_eq!(reg.poll_timeout(), Some(t1 + Duration::from_secs(30)));
+}
