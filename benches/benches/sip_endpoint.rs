@@ -1,11 +1,13 @@
 //! Transactions through the sans-IO `Endpoint`, two endpoints wired back to back in memory
 //! (no sockets): an OPTIONS transaction (request, 200) and a whole call (INVITE, 100, 200,
 //! ACK, BYE, 200), each through both the client and the server side. Also prints the size
-//! of the per-transaction and per-dialog state.
+//! of the per-transaction and per-dialog state, and the heap each one really holds (measured
+//! with a counting allocator over 1,000 live instances).
 //!
 //! Run: `cargo bench -p pbxkit-benches --bench sip_endpoint`.
 #![allow(missing_docs, clippy::disallowed_methods)]
 
+use std::alloc::System;
 use std::hint::black_box;
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -15,6 +17,16 @@ use sip_core::dialog::{Dialog, InviteGuard, SessionTimer, Subscription, UacRelia
 use sip_core::endpoint::{Config, Endpoint, Event};
 use sip_core::transaction::{ClientTransaction, ServerTransaction, Transport};
 use sip_core::{HeaderName, Method, RequestBuilder};
+use stats_alloc::{INSTRUMENTED_SYSTEM, StatsAlloc};
+
+#[global_allocator]
+static ALLOC: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+/// Live heap bytes, from the instrumented allocator.
+fn live() -> isize {
+    let s = ALLOC.stats();
+    s.bytes_allocated as isize - s.bytes_deallocated as isize + s.bytes_reallocated
+}
 
 const UAC: &str = "127.0.0.1:5070";
 const UAS: &str = "127.0.0.1:5080";
@@ -104,7 +116,49 @@ fn call(now: Instant, uac: &mut Endpoint, uas: &mut Endpoint, n: u64) {
     while uac.poll_event().is_some() {}
 }
 
+/// Heap held per live transaction pair and per dialog: 1,000 OPTIONS transactions left in
+/// their Completed/Timer K and J wait, 1,000 answered calls (INVITE server transactions in
+/// Accepted), and 1,000 UAS dialogs built from the INVITE.
+fn heap_per_state() {
+    const N: u64 = 1000;
+    let now = Instant::now();
+    let (mut uac, mut uas) = (
+        Endpoint::new(Config::default(), 11),
+        Endpoint::new(Config::default(), 12),
+    );
+    // Warm up buffers and maps so their growth is not counted as per-transaction cost.
+    for n in 0..N {
+        options(now, &mut uac, &mut uas, n);
+    }
+    let before = live();
+    for n in N..2 * N {
+        options(now, &mut uac, &mut uas, n);
+    }
+    let per_tx = (live() - before) / N as isize;
+    let before = live();
+    for n in 2 * N..3 * N {
+        call(now, &mut uac, &mut uas, n);
+    }
+    let per_call = (live() - before) / N as isize;
+    let invites: Vec<_> = (0..N)
+        .map(|n| request(&mut uac, Method::Invite, n, None, 1))
+        .collect();
+    let before = live();
+    let dialogs: Vec<_> = invites
+        .iter()
+        .map(|r| Dialog::uas(r, "t1").expect("dialog"))
+        .collect();
+    let per_dialog = (live() - before) / N as isize;
+    eprintln!(
+        "heap per live OPTIONS transaction (client + server side, retained messages included): \
+         {per_tx} B; per finished call (INVITE + BYE transactions, both sides): {per_call} B; \
+         per UAS dialog: {per_dialog} B"
+    );
+    black_box((uac, uas, dialogs));
+}
+
 fn bench(c: &mut Criterion) {
+    heap_per_state();
     eprintln!(
         "state sizes: client transaction {} B, server transaction {} B, dialog {} B (plus the \
          messages they keep)",
