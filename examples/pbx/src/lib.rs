@@ -23,3 +23,4 @@ pub mod notice;
 pub mod runtime;
 pub mod secrets;
 pub mod sip;
+pub mod tls_expiry;

@@ -104,22 +104,40 @@ fn forwards(
         .collect()
 }
 
-fn tls_acceptor(cfg: &Config, dir: &DataDir) -> Result<Option<TlsAcceptor>, StartError> {
+/// What the start-up learnt about the TLS certificate, for the MV2-36 events.
+struct TlsState {
+    generated: bool,
+    ip_changed: bool,
+    not_after: i64,
+}
+
+fn tls_acceptor(
+    cfg: &Config,
+    dir: &DataDir,
+) -> Result<Option<(TlsAcceptor, TlsState)>, StartError> {
     let Some(addr) = cfg.sip.tls.addr() else {
         return Ok(None);
     };
     let configured = cfg.sip.tls_cert.as_deref().zip(cfg.sip.tls_key.as_deref());
     let m = tls_material(dir, configured, Some(addr.ip()))?;
+    if m.ip_changed {
+        warn!(ip = %addr.ip(), "TLS listen IP changed: regenerated the self-signed certificate");
+    }
     if m.generated {
         info!(cert = %m.cert_path.display(), "generated a self-signed TLS certificate");
     }
+    let state = TlsState {
+        generated: m.generated,
+        ip_changed: m.ip_changed,
+        not_after: m.not_after,
+    };
     let server = rustls::ServerConfig::builder_with_provider(
         rustls::crypto::ring::default_provider().into(),
     )
     .with_safe_default_protocol_versions()?
     .with_no_client_auth()
     .with_single_cert(m.chain, m.key)?;
-    Ok(Some(TlsAcceptor::from(Arc::new(server))))
+    Ok(Some((TlsAcceptor::from(Arc::new(server)), state)))
 }
 
 /// Runs the PBX until SIGINT or SIGTERM.
@@ -174,7 +192,24 @@ pub async fn run(loaded: Loaded, data_dir: &Path) -> Result<(), StartError> {
         }
     };
     println!("pbx: licence mode {}", licence.name());
-    let tls = tls_acceptor(&cfg, &dir)?;
+    let (tls, tls_state) = tls_acceptor(&cfg, &dir)?.unzip();
+    if let Some(t) = &tls_state {
+        // MV2-36: a new listen IP means a new certificate, which others must import.
+        if t.ip_changed {
+            raise(EventKind::IpAddressChangedRegenerateTls);
+        }
+        if t.generated {
+            raise(EventKind::TlsCertGeneratedUpdateNonMitel);
+        }
+        let warn = Duration::from_secs(u64::from(cfg.sip.tls_expiry_warning_days) * 86_400);
+        tokio::spawn(crate::tls_expiry::supervise(
+            t.not_after,
+            warn,
+            events::NodeId(cfg.events.node),
+            events_tx.clone(),
+            stop.clone(),
+        ));
+    }
     let server = SipServer::bind(
         cfg.sip.udp.addr(),
         cfg.sip.tcp.addr(),

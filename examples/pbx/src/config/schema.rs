@@ -54,6 +54,9 @@ pub struct SipConfig {
     pub tls_cert: Option<PathBuf>,
     /// PEM private key for `tls_cert`.
     pub tls_key: Option<PathBuf>,
+    /// Days before the certificate's expiry from which `tls_cert_expiring` is raised as
+    /// important (critical once expired, MV2-36).
+    pub tls_expiry_warning_days: u32,
     /// The SIP domain users register in (default: the UDP, TCP or TLS listen IP).
     pub domain: Option<String>,
     /// `User-Agent` / `Server` header value.
@@ -76,6 +79,7 @@ impl Default for SipConfig {
             tls: Listen::on(addr("127.0.0.1:5061")),
             tls_cert: None,
             tls_key: None,
+            tls_expiry_warning_days: 30,
             domain: None,
             user_agent: format!("PBXKit/{}", env!("CARGO_PKG_VERSION")),
             min_expires: 60,

@@ -1,5 +1,6 @@
 //! The TLS certificate: configured PEM files, or a self-signed certificate for
-//! `localhost`/`127.0.0.1` (and the TLS listen IP) generated on first start and reused.
+//! `localhost`/`127.0.0.1` (and any other TLS listen IP) generated on first start and reused,
+//! and generated anew when the listen IP is no longer among its names (MV2-36).
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -20,6 +21,51 @@ pub struct TlsMaterial {
     pub cert_path: PathBuf,
     /// Whether it was generated during this start.
     pub generated: bool,
+    /// Set when a generated certificate was replaced because the TLS listen IP changed.
+    pub ip_changed: bool,
+    /// The leaf certificate's notAfter, in seconds since the Unix epoch.
+    pub not_after: i64,
+}
+
+/// What the PBX needs from a leaf certificate: expiry and IP names.
+struct LeafInfo {
+    not_after: i64,
+    ips: Vec<IpAddr>,
+}
+
+fn leaf_info(path: &Path, der: &CertificateDer<'_>) -> Result<LeafInfo, DataError> {
+    use x509_parser::extensions::GeneralName;
+    let (_, cert) = x509_parser::parse_x509_certificate(der).map_err(|e| corrupt(path, e))?;
+    let not_after = cert.validity().not_after.timestamp();
+    let mut ips = Vec::new();
+    if let Ok(Some(san)) = cert.subject_alternative_name() {
+        for name in &san.value.general_names {
+            if let GeneralName::IPAddress(b) = name {
+                match b.len() {
+                    4 => ips.push(IpAddr::from(<[u8; 4]>::try_from(*b).unwrap_or_default())),
+                    16 => ips.push(IpAddr::from(<[u8; 16]>::try_from(*b).unwrap_or_default())),
+                    _ => {}
+                }
+            }
+        }
+    }
+    Ok(LeafInfo { not_after, ips })
+}
+
+/// The IP a generated certificate must name besides `localhost`/`127.0.0.1`, if any.
+fn public_ip(ip: Option<IpAddr>) -> Option<IpAddr> {
+    ip.filter(|ip| !ip.is_unspecified() && *ip != IpAddr::from([127, 0, 0, 1]))
+}
+
+fn generate(folder: &Path, cert: &Path, key: &Path, ip: Option<IpAddr>) -> Result<(), DataError> {
+    std::fs::create_dir_all(folder).map_err(io_err(folder))?;
+    let mut names = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
+    if let Some(ip) = public_ip(ip) {
+        names.push(ip.to_string());
+    }
+    let ck = rcgen::generate_simple_self_signed(names)?;
+    write_atomic(key, ck.key_pair.serialize_pem().as_bytes(), true)?;
+    write_atomic(cert, ck.cert.pem().as_bytes(), false)
 }
 
 fn corrupt(path: &Path, reason: impl std::fmt::Display) -> DataError {
@@ -54,32 +100,38 @@ pub fn tls_material(
 ) -> Result<TlsMaterial, DataError> {
     if let Some((cert, key)) = configured {
         let (chain, key) = read_pem(cert, key)?;
+        let info = leaf_info(cert, &chain[0])?;
         return Ok(TlsMaterial {
             chain,
             key,
             cert_path: cert.to_path_buf(),
             generated: false,
+            ip_changed: false,
+            not_after: info.not_after,
         });
     }
     let folder = dir.path(Path::new("tls"));
     let (cert, key) = (folder.join("cert.pem"), folder.join("key.pem"));
-    let generated = !(cert.exists() && key.exists());
+    let mut generated = !(cert.exists() && key.exists());
     if generated {
-        std::fs::create_dir_all(&folder).map_err(io_err(&folder))?;
-        let mut names = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
-        if let Some(ip) = ip.filter(|ip| !ip.is_unspecified() && !ip.is_loopback()) {
-            names.push(ip.to_string());
-        }
-        let ck = rcgen::generate_simple_self_signed(names)?;
-        write_atomic(&key, ck.key_pair.serialize_pem().as_bytes(), true)?;
-        write_atomic(&cert, ck.cert.pem().as_bytes(), false)?;
+        generate(&folder, &cert, &key, ip)?;
     }
-    let (chain, key) = read_pem(&cert, &key)?;
+    let (mut chain, mut key_der) = read_pem(&cert, &key)?;
+    let mut info = leaf_info(&cert, &chain[0])?;
+    let ip_changed = public_ip(ip).is_some_and(|ip| !info.ips.contains(&ip));
+    if ip_changed {
+        generate(&folder, &cert, &key, ip)?;
+        (chain, key_der) = read_pem(&cert, &key)?;
+        info = leaf_info(&cert, &chain[0])?;
+        generated = true;
+    }
     Ok(TlsMaterial {
         chain,
-        key,
+        key: key_der,
         cert_path: cert,
         generated,
+        ip_changed,
+        not_after: info.not_after,
     })
 }
 
@@ -116,6 +168,35 @@ mod tests {
                 .expect("configured")
                 .generated
         );
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn mv2_36_listen_ip_change_regenerates_the_generated_certificate() {
+        let root = crate::data::tests::temp_dir("tls-ip");
+        let dir = DataDir::open(&root).expect("open");
+        let a: IpAddr = "192.0.2.10".parse().expect("ip");
+        let b: IpAddr = "192.0.2.20".parse().expect("ip");
+        let first = tls_material(&dir, None, Some(a)).expect("generate");
+        assert!(first.generated && !first.ip_changed);
+        let same = tls_material(&dir, None, Some(a)).expect("reuse");
+        assert!(!same.generated && !same.ip_changed);
+        assert_eq!(first.chain, same.chain);
+        // 127.0.0.1 and unspecified addresses are always covered: no regeneration.
+        let lo = tls_material(&dir, None, Some("127.0.0.1".parse().expect("ip"))).expect("lo");
+        assert!(!lo.generated);
+        let moved = tls_material(&dir, None, Some(b)).expect("regenerate");
+        assert!(moved.generated && moved.ip_changed);
+        assert_ne!(moved.chain, first.chain);
+        let cert = dir.path(Path::new("tls/cert.pem"));
+        assert!(
+            leaf_info(&cert, &moved.chain[0])
+                .expect("parse")
+                .ips
+                .contains(&b)
+        );
+        // rcgen's default validity runs to 4096: far in the future.
+        assert!(moved.not_after > 4_000_000_000);
         let _ = std::fs::remove_dir_all(&root);
     }
 }

@@ -1,0 +1,146 @@
+//! TLS certificate lifecycle events of the running PBX (MV2-36): generation, regeneration
+//! after a listen-IP change, and the expiry warning for a configured certificate.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::{Pbx, temp_dir};
+
+/// Waits (at most 10 s) until the JSON-lines event log holds `want`, and returns the
+/// parsed lines.
+fn events_until(data: &Path, want: &str) -> Vec<serde_json::Value> {
+    let path = data.join("events.jsonl");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        if text.contains(want) || Instant::now() > deadline {
+            return text
+                .lines()
+                .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+                .collect();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn ids(events: &[serde_json::Value]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| e["id"].as_str().map(str::to_owned))
+        .collect()
+}
+
+fn config(tls: &str, extra: &str) -> String {
+    format!(
+        "[sip]\nudp = \"127.0.0.1:0\"\ntcp = \"off\"\ntls = \"{tls}\"\n{extra}\
+         [media]\nrtp_ports = \"31400-31419\"\n"
+    )
+}
+
+#[test]
+fn mv2_36_certificate_generated_then_regenerated_when_the_listen_ip_changes() {
+    let dir = temp_dir("tls-ip");
+    let mut pbx = Pbx::start(&dir, &config("127.0.0.2:0", ""));
+    let first = ids(&events_until(
+        &pbx.data,
+        "tls_cert_generated_update_non_mitel",
+    ));
+    assert!(
+        first.contains(&"tls_cert_generated_update_non_mitel".to_owned()),
+        "{first:?}"
+    );
+    assert!(!first.contains(&"ip_address_changed_regenerate_tls".to_owned()));
+    let cert = pbx.data.join("tls/cert.pem");
+    let before = std::fs::read(&cert).expect("generated certificate");
+    pbx.terminate();
+
+    // Same IP: the certificate is reused, nothing is raised.
+    let mut pbx = Pbx::start(&dir, &config("127.0.0.2:0", ""));
+    let n = first.len();
+    let again = ids(&events_until(&pbx.data, "system_restarted"));
+    pbx.terminate();
+    assert_eq!(std::fs::read(&cert).expect("cert"), before, "reused");
+    assert!(
+        !again[n..].iter().any(|i| i.contains("tls")),
+        "{:?}",
+        &again[n..]
+    );
+
+    // A new IP: regenerated, both events raised.
+    let n = again.len();
+    let mut pbx = Pbx::start(&dir, &config("127.0.0.3:0", ""));
+    let after = ids(&events_until(
+        &pbx.data,
+        "ip_address_changed_regenerate_tls",
+    ));
+    pbx.terminate();
+    let new = &after[n..];
+    assert!(
+        new.contains(&"ip_address_changed_regenerate_tls".to_owned())
+            && new.contains(&"tls_cert_generated_update_non_mitel".to_owned()),
+        "{new:?}"
+    );
+    assert_ne!(std::fs::read(&cert).expect("cert"), before, "regenerated");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn mv2_36_expired_configured_certificate_is_reported_critical() {
+    let dir = temp_dir("tls-exp");
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).expect("params");
+    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+    let key = rcgen::KeyPair::generate().expect("key");
+    let cert = params.self_signed(&key).expect("certificate");
+    let (cert_path, key_path) = (dir.join("old.pem"), dir.join("old.key"));
+    std::fs::write(&cert_path, cert.pem()).expect("write");
+    std::fs::write(&key_path, key.serialize_pem()).expect("write");
+    let extra = format!(
+        "tls_cert = \"{}\"\ntls_key = \"{}\"\n",
+        cert_path.display(),
+        key_path.display()
+    );
+    let mut pbx = Pbx::start(&dir, &config("127.0.0.1:0", &extra));
+    let events = events_until(&pbx.data, "tls_cert_expiring");
+    pbx.terminate();
+    let e = events
+        .iter()
+        .find(|e| e["id"] == "tls_cert_expiring")
+        .unwrap_or_else(|| panic!("no expiry event in {:?}", ids(&events)));
+    assert_eq!(e["severity"], "critical", "{e}");
+    assert!(
+        !ids(&events).contains(&"tls_cert_generated_update_non_mitel".to_owned()),
+        "a configured certificate is not generated"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn mv2_36_certificate_inside_the_warning_window_is_reported_important() {
+    let dir = temp_dir("tls-warn");
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).expect("params");
+    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    // Valid for years yet, but the window is set wider than that.
+    params.not_after = rcgen::date_time_ymd(2040, 1, 1);
+    let key = rcgen::KeyPair::generate().expect("key");
+    let cert = params.self_signed(&key).expect("certificate");
+    let (cert_path, key_path) = (dir.join("c.pem"), dir.join("c.key"));
+    std::fs::write(&cert_path, cert.pem()).expect("write");
+    std::fs::write(&key_path, key.serialize_pem()).expect("write");
+    let extra = format!(
+        "tls_cert = \"{}\"\ntls_key = \"{}\"\ntls_expiry_warning_days = 20000\n",
+        cert_path.display(),
+        key_path.display()
+    );
+    let mut pbx = Pbx::start(&dir, &config("127.0.0.1:0", &extra));
+    let events = events_until(&pbx.data, "tls_cert_expiring");
+    pbx.terminate();
+    let e = events
+        .iter()
+        .find(|e| e["id"] == "tls_cert_expiring")
+        .unwrap_or_else(|| panic!("no expiry event in {:?}", ids(&events)));
+    assert_eq!(e["severity"], "important", "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
