@@ -19,7 +19,15 @@ use pbxkit_sip_core::{HeaderName, Message, Method, RequestBuilder};
 
 #[test]
 fn reinvite_hold_refreshes_target_and_keeps_cseq_order() {
-    reinvite_hold_refreshes_target_and_keeps_cseq_order_on(Ladder::new());
+    let mut l = reinvite_hold_refreshes_target_and_keeps_cseq_order_on(Ladder::new());
+    // No 2xx of the re-INVITE came again after its ACK, so Alice never re-ACKed it.
+    let later = l.now() + Duration::from_secs(33);
+    l.advance_to(later);
+    let again = l.count(BOB, |e| {
+        matches!(e, Event::Ack { request, .. }
+            if request.call_id().is_ok_and(|c| c.0 == "hold-1"))
+    });
+    assert_eq!(again, 0, "2xx retransmitted after its ACK");
 }
 
 fn reinvite_hold_refreshes_target_and_keeps_cseq_order_on(mut l: Ladder) -> Ladder {
@@ -63,12 +71,27 @@ fn reinvite_hold_refreshes_target_and_keeps_cseq_order_on(mut l: Ladder) -> Ladd
     assert!(String::from_utf8_lossy(ok.body()).contains("a=recvonly"));
     a.on_refresh_response(&ok);
     l.send_ack(&a, ALICE, BOB, 2);
-    let ack = l.ack(BOB, "hold-1", 2);
+    let is_ack2 = |e: &Event| {
+        matches!(e, Event::Ack { request, .. }
+            if request.call_id().is_ok_and(|c| c.0 == "hold-1")
+                && request.cseq().is_ok_and(|c| c.seq == 2))
+    };
+    let Event::Ack {
+        invite,
+        request: ack,
+        ..
+    } = l.wait(BOB, is_ack2)
+    else {
+        unreachable!()
+    };
     assert_eq!(
         ack.cseq().expect("cseq").seq,
         2,
         "ACK carries the re-INVITE's CSeq"
     );
+    // The ACK matches the re-INVITE's transaction, which then stops retransmitting its 2xx
+    // (RFC 6026 §8.7; checked on a lossless link by the caller of this flow).
+    assert_eq!(invite, Some(stx), "ACK of the re-INVITE's 2xx matched");
     // §12.2.2: a request replayed with an old CSeq is out of order (answer 500).
     assert_eq!(b.on_request(&reinvite), Err(DialogError::OutOfOrder));
     let (btx, bye) = l.in_dialog(&mut b, BOB, ALICE, Method::Bye, &[], None);

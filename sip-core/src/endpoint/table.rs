@@ -26,8 +26,8 @@ pub(crate) struct Table {
     client_keys: HashMap<ClientKey, TxId>,
     servers: HashMap<TxId, ServerEntry>,
     server_keys: HashMap<ServerKey, TxId>,
-    /// From tag, Call-ID, CSeq of requests without a To tag (§8.2.2.2 merge detection, and
-    /// matching the ACK of a 2xx to its INVITE).
+    /// From tag, Call-ID, CSeq of requests without a To tag (§8.2.2.2 merge detection) and
+    /// of every INVITE, re-INVITEs included (matching the ACK of a 2xx to its INVITE).
     merges: HashMap<Box<str>, TxId>,
 }
 
@@ -90,11 +90,11 @@ impl Table {
         to_tag: String,
     ) {
         let req = tx.request();
-        let merge = if has_to_tag(req) {
-            None
-        } else {
-            req.cseq().ok().and_then(|c| merge_key(req, c.method))
-        };
+        let merge = req
+            .cseq()
+            .ok()
+            .filter(|c| c.method == Method::Invite || !has_to_tag(req))
+            .and_then(|c| merge_key(req, c.method));
         if let Some(m) = &merge {
             self.merges.insert(m.clone(), id);
         }
