@@ -109,25 +109,66 @@ impl CdrRecord {
     }
 }
 
-/// Appends records to the CDR file.
-#[derive(Debug, Clone)]
+/// Appends records to the CDR file from a thread of its own, so the SIP core never waits on
+/// the disk. Lines queued while one batch is being synced go out together: one `write` on
+/// the `O_APPEND` file and one `fdatasync` per batch (group commit). Dropping the writer
+/// writes what is queued, then returns.
+#[derive(Debug)]
 pub struct CdrWriter {
     path: PathBuf,
+    tx: Option<std::sync::mpsc::Sender<String>>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl CdrWriter {
-    /// A writer to `path`.
+    /// A writer appending to `path` (created when the first record comes).
     pub fn new(path: PathBuf) -> Self {
-        Self { path }
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        let file = path.clone();
+        let thread = std::thread::Builder::new()
+            .name("cdr-writer".into())
+            .spawn(move || {
+                while let Ok(first) = rx.recv() {
+                    let mut batch = first;
+                    while let Ok(more) = rx.try_recv() {
+                        batch.push('\n');
+                        batch.push_str(&more);
+                    }
+                    if let Err(e) = append_line(&file, &batch) {
+                        tracing::warn!("call records not written: {e}");
+                    }
+                }
+            })
+            .ok();
+        Self {
+            path,
+            tx: Some(tx),
+            thread,
+        }
     }
 
-    /// Appends `rec` as one line (blocking; call from `spawn_blocking` on a busy runtime).
+    /// Queues `rec` as one JSON line; never blocks on the disk.
     pub fn write(&self, rec: &CdrRecord) -> Result<(), DataError> {
         let line = serde_json::to_string(rec).map_err(|e| DataError::Corrupt {
             path: self.path.clone(),
             reason: e.to_string(),
         })?;
-        append_line(&self.path, &line)
+        match (&self.tx, &self.thread) {
+            (Some(tx), Some(_)) if tx.send(line).is_ok() => Ok(()),
+            _ => Err(DataError::Corrupt {
+                path: self.path.clone(),
+                reason: "the call record writer has stopped".into(),
+            }),
+        }
+    }
+}
+
+impl Drop for CdrWriter {
+    fn drop(&mut self) {
+        drop(self.tx.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
     }
 }
 
@@ -167,6 +208,7 @@ mod tests {
             Disposition::NoAnswer,
         ))
         .expect("write");
+        drop(w); // writes what is queued
         let text = std::fs::read_to_string(root.join("cdr.jsonl")).expect("read");
         let lines: Vec<serde_json::Value> = text
             .lines()

@@ -203,8 +203,13 @@ fn call(
         let _ = t.wait();
     }
     let heard = b.heard();
-    let cdrs = std::fs::read_to_string(pbx.data.join("cdr.jsonl"))
-        .unwrap_or_else(|_| panic!("no call record; A:\n{}\nB:\n{}", a.log(), b.log()));
+    let cdrs = common::cdrs(&pbx.data);
+    assert!(
+        !cdrs.is_empty(),
+        "no call record; A:\n{}\nB:\n{}",
+        a.log(),
+        b.log()
+    );
     Some(Outcome {
         heard,
         cdrs,

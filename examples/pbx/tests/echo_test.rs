@@ -113,7 +113,7 @@ fn echo_test_number_answers_and_sends_every_packet_back() {
     let ok = final_response(&sip);
     assert!(ok.starts_with("SIP/2.0 200"), "{ok}");
     std::thread::sleep(Duration::from_millis(200));
-    let cdrs = std::fs::read_to_string(pbx.data.join("cdr.jsonl")).expect("cdr.jsonl");
+    let cdrs = common::cdrs(&pbx.data);
     assert!(
         cdrs.contains("\"caller\":\"201\",\"callee\":\"*43\"")
             && cdrs.contains("\"disposition\":\"answered\""),

@@ -139,6 +139,7 @@ fn startup_and_dos_events_reach_every_destination() {
         ids,
         [
             "\"system_restarted\"",
+            "\"tls_cert_generated_update_non_mitel\"",
             "\"dos_ip_blacklisted\"",
             "\"dos_ip_unblacklisted\""
         ],

@@ -178,7 +178,7 @@ fn sigterm_hangs_up_active_calls_with_bye_on_both_legs() {
         2,
         "the callee got BYE too"
     );
-    let cdrs = std::fs::read_to_string(pbx.data.join("cdr.jsonl")).expect("cdr.jsonl");
+    let cdrs = common::cdrs(&pbx.data);
     let answered = cdrs
         .lines()
         .filter(|l| l.contains("\"disposition\":\"answered\""))
@@ -235,7 +235,7 @@ fn blind_transfer_with_refer_hands_the_caller_to_the_target() {
         2,
         "203 took the calls"
     );
-    let cdrs = std::fs::read_to_string(pbx.data.join("cdr.jsonl")).expect("cdr.jsonl");
+    let cdrs = common::cdrs(&pbx.data);
     let to_203 = cdrs
         .lines()
         .filter(|l| l.contains("\"callee\":\"203\"") && l.contains("\"answered\""))

@@ -88,7 +88,7 @@ fn mv29_registered_users_call_each_other_through_the_b2bua() {
         &offers[..3]
     );
     // One JSON-lines call record per call (issue 10: CDRs), answered, 201 -> 202.
-    let cdrs = std::fs::read_to_string(pbx.data.join("cdr.jsonl")).expect("cdr.jsonl");
+    let cdrs = common::cdrs(&pbx.data);
     let answered = cdrs
         .lines()
         .filter(|l| {

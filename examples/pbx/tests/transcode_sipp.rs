@@ -51,7 +51,7 @@ fn mv36_opus_only_caller_reaches_pcmu_only_callee_through_the_transcoding_relay(
     assert_eq!(run.code, 0, "the caller got Opus back every time");
     let uas = uas.wait();
     assert_eq!(uas.stat("SuccessfulCall(C)"), 5, "{:?}", uas.stats);
-    let cdrs = std::fs::read_to_string(pbx.data.join("cdr.jsonl")).expect("cdr.jsonl");
+    let cdrs = common::cdrs(&pbx.data);
     let transcoded = cdrs
         .lines()
         .filter(|l| l.contains("\"disposition\":\"answered\""))
@@ -91,7 +91,7 @@ fn cdr_carries_the_relays_media_statistics_of_a_call_with_rtp() {
     let run = sipp::run(&dir, &target, caller_port, &args);
     assert_eq!(run.stat("SuccessfulCall(C)"), 1, "{:?}", run.stats);
     assert_eq!(uas.wait().stat("SuccessfulCall(C)"), 1);
-    let cdrs = std::fs::read_to_string(pbx.data.join("cdr.jsonl")).expect("cdr.jsonl");
+    let cdrs = common::cdrs(&pbx.data);
     let rec: serde_json::Value =
         serde_json::from_str(cdrs.lines().next().expect("a record")).expect("JSON");
     assert_eq!(rec["disposition"], "answered", "{rec}");

@@ -88,7 +88,7 @@ fn mv30_provider_calls_reach_the_ddi_extension_and_users_call_out_with_digest() 
     assert_eq!(prov.stat("SuccessfulCall(C)"), 2, "{:?}", prov.stats);
     // The digest responses, recomputed by Python's hashlib (RFC 2617 without qop).
     check_digests(&dir, "provider_auth_", "Proxy-Authorization", "INVITE", 2);
-    let cdrs = std::fs::read_to_string(pbx.data.join("cdr.jsonl")).expect("cdr.jsonl");
+    let cdrs = common::cdrs(&pbx.data);
     let out = cdrs
         .lines()
         .filter(|l| l.contains("\"callee\":\"4930999\"") && l.contains("\"answered\""))

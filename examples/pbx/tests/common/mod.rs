@@ -161,3 +161,25 @@ pub fn read_message(r: &mut impl std::io::Read) -> String {
     }
     String::from_utf8(buf).expect("utf-8")
 }
+
+/// The call records in `data/cdr.jsonl` once the file has stopped growing for 300 ms (they
+/// are written by a thread of their own, just after each call ends); at most 10 s.
+pub fn cdrs(data: &Path) -> String {
+    let path = data.join("cdr.jsonl");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut last = String::new();
+    let mut since = Instant::now();
+    loop {
+        let now = std::fs::read_to_string(&path).unwrap_or_default();
+        if now != last {
+            last = now;
+            since = Instant::now();
+        } else if !last.is_empty() && since.elapsed() >= Duration::from_millis(300) {
+            return last;
+        }
+        if Instant::now() > deadline {
+            return last;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

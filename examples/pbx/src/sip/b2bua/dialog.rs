@@ -41,6 +41,29 @@ impl Pbx {
         }
     }
 
+    /// A forwarded re-INVITE was answered 2xx: ACK it on the leg it went to at once, as
+    /// the initial INVITE's answer is (the caller's own ACK ends at the PBX).
+    pub(super) fn ack_forwarded(&mut self, fw: Forwarded, resp: &Message) {
+        if resp.cseq().map(|c| c.method) != Ok(Method::Invite) {
+            return;
+        }
+        let Some(call) = self.calls.get(&fw.call) else {
+            return;
+        };
+        let leg = if fw.from_a { &call.b } else { &call.a };
+        let (Some(d), (t, dest)) = (leg.dialog.as_ref(), leg.peer) else {
+            return;
+        };
+        let seq = resp.cseq().map_or(1, |c| c.seq);
+        let (local, branch) = (self.local(t).to_string(), self.ep.new_branch());
+        if let Ok(Ok(ack)) = d
+            .ack(seq, (t.as_str(), &local, &branch))
+            .map(RequestBuilder::build)
+        {
+            self.ep.send_stateless(&ack, t, dest);
+        }
+    }
+
     pub(super) fn on_in_dialog(&mut self, now: Instant, tx: TxId, req: &Message, from: SocketAddr) {
         if let Some(d) = DialogId::of_incoming(req)
             && self.echo_request(now, tx, req, &d)

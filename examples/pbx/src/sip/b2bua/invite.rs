@@ -243,6 +243,9 @@ impl Pbx {
             let code = resp.status().unwrap_or(500);
             if code >= 200 {
                 self.forwarded.remove(&tx);
+                if (200..300).contains(&code) {
+                    self.ack_forwarded(fw, resp);
+                }
                 let body = self.body_for_call(fw.call, resp, fw.from_a);
                 let b = body.as_ref().map(|(ct, b)| (ct.as_str(), b));
                 drop(
