@@ -200,7 +200,9 @@ impl Pbx {
         if self.cancelled.remove(&tx).is_some() || self.closing.remove(&tx) {
             return;
         }
-        if let Some(&id) = self.by_b_invite.get(&tx) {
+        if self.attended.contains_key(&tx) {
+            self.on_attended_response(now, tx, None);
+        } else if let Some(&id) = self.by_b_invite.get(&tx) {
             self.branch_failed(now, id, tx, 408, "Request Timeout".to_owned());
         } else if let Some(fw) = self.forwarded.remove(&tx) {
             drop(self.ep.reply(now, fw.server, 408, "Request Timeout"));

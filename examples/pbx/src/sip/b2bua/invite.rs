@@ -235,6 +235,8 @@ impl Pbx {
             }
         } else if self.by_transfer_invite.contains_key(&tx) {
             self.on_transfer_response(now, tx, resp);
+        } else if self.attended.contains_key(&tx) {
+            self.on_attended_response(now, tx, Some(resp));
         } else if self.cancelled.contains_key(&tx) {
             self.on_cancelled_branch(now, tx, resp);
         } else if let Some(&id) = self.by_b_invite.get(&tx) {

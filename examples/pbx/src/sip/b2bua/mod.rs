@@ -24,6 +24,7 @@ use crate::data::Credentials;
 use crate::delivery::wall_now;
 use crate::licence::LicenceMode;
 
+mod attended;
 mod dialog;
 mod echo;
 mod fork;
@@ -223,6 +224,8 @@ pub struct Pbx {
     /// Blind transfers in progress, per call, and their INVITEs to the target.
     transfers: HashMap<u64, transfer::Transfer>,
     by_transfer_invite: HashMap<TxId, u64>,
+    /// Attended transfers, by their re-INVITE to the target.
+    attended: HashMap<TxId, attended::Attended>,
     /// Trunk registrations (by trunk), their REGISTER transactions and their changes.
     trunk_regs: Vec<Option<sip_core::registration::Registration>>,
     reg_tx: HashMap<TxId, usize>,
@@ -292,6 +295,7 @@ impl Pbx {
             echo_pending: HashMap::new(),
             transfers: HashMap::new(),
             by_transfer_invite: HashMap::new(),
+            attended: HashMap::new(),
             trunk_regs: Vec::new(),
             reg_tx: HashMap::new(),
             trunk_notices: VecDeque::new(),

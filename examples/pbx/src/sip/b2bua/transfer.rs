@@ -1,4 +1,4 @@
-//! Blind transfer (REFER, RFC 3515): the party of one leg (the transferor) refers the call
+//! Blind transfer (REFER, RFC 3515; attended transfer is in `attended.rs`): the party of one leg (the transferor) refers the call
 //! to an extension. The PBX accepts (202), rings the target's devices with the other party's
 //! SDP pointed at the transferor's relay leg, and when the target answers, the target takes
 //! the transferor's place: the relay leg is retargeted, the transferor gets NOTIFY 200 and
@@ -35,7 +35,7 @@ fn user_of(uri: &str) -> Option<&str> {
     (!user.is_empty()).then_some(user)
 }
 
-fn leg_mut(call: &mut Call, i: usize) -> &mut Leg {
+pub(super) fn leg_mut(call: &mut Call, i: usize) -> &mut Leg {
     if i == 0 { &mut call.a } else { &mut call.b }
 }
 
@@ -46,11 +46,8 @@ impl Pbx {
             drop(self.ep.reply(now, tx, 400, "Missing or bad Refer-To"));
             return;
         };
-        if refer_to.replaces.is_some() {
-            drop(
-                self.ep
-                    .reply(now, tx, 501, "Attended transfer not supported"),
-            );
+        if let Some(replaces) = &refer_to.replaces {
+            self.on_attended_refer(now, tx, replaces, id, x);
             return;
         }
         if self.transfers.contains_key(&id) {
@@ -106,7 +103,15 @@ impl Pbx {
     }
 
     /// A NOTIFY of the REFER's implicit subscription to leg `x` of call `id`.
-    fn notify(&mut self, now: Instant, id: u64, x: usize, code: u16, reason: &str, last: bool) {
+    pub(super) fn notify(
+        &mut self,
+        now: Instant,
+        id: u64,
+        x: usize,
+        code: u16,
+        reason: &str,
+        last: bool,
+    ) {
         let Some(peer) = self.calls.get(&id).map(|c| [c.a.peer, c.b.peer][x]) else {
             return;
         };
