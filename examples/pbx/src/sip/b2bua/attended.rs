@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use sip_core::dialog::{DialogId, Replaces};
 use sip_core::transaction::TxId;
-use sip_core::{Message, Method, RequestBuilder};
+use sip_core::{Message, Method};
 use tracing::info;
 
 use super::transfer::leg_mut;
@@ -143,15 +143,7 @@ impl Pbx {
         let Some(zd) = leg_mut(c2, t.z).dialog.take() else {
             return;
         };
-        let (zt, zdest) = peer;
-        let (local, branch) = (self.local(zt).to_string(), self.ep.new_branch());
-        let seq = resp.cseq().map_or(1, |c| c.seq);
-        if let Ok(Ok(ack)) = zd
-            .ack(seq, (zt.as_str(), &local, &branch))
-            .map(RequestBuilder::build)
-        {
-            self.ep.send_stateless(&ack, zt, zdest);
-        }
+        self.ack_on(&zd, resp.cseq().map_or(1, |c| c.seq), peer);
         self.notify(now, t.call1, t.x1, 200, "OK", true);
         let z_id = zd.id().clone();
         let Some(c1) = self.calls.get_mut(&t.call1) else {
@@ -183,14 +175,7 @@ impl Pbx {
         // The transferor leaves both calls; call 2 ends without Z.
         if let Some(mut d) = old.dialog {
             self.by_dialog.remove(d.id());
-            let (ot, odest) = old.peer;
-            let local = self.local(ot).to_string();
-            let via = self.ep.new_branch();
-            if let Ok(Ok(bye)) = d
-                .request(Method::Bye, (ot.as_str(), &local, &via))
-                .map(RequestBuilder::build)
-                && let Ok(tx) = self.ep.send_request(now, bye, ot, odest)
-            {
+            if let Some(tx) = self.bye_on(now, &mut d, old.peer) {
                 self.closing.insert(tx);
             }
         }

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use sip_core::dialog::DialogId;
 use sip_core::transaction::TxId;
-use sip_core::{Message, Method, RequestBuilder};
+use sip_core::{Message, Method};
 use tracing::info;
 
 use super::fork::Forwarding;
@@ -27,18 +27,11 @@ impl Pbx {
         let Some(c) = self.calls.get(&call) else {
             return;
         };
-        let Some(d) = c.b.dialog.as_ref().filter(|d| d.id() == &id) else {
+        let Some(d) = c.b.dialog.clone().filter(|d| d.id() == &id) else {
             return;
         };
-        let (bt, bdest) = c.b.peer;
-        let seq = resp.cseq().map_or(1, |c| c.seq);
-        let (local, branch) = (self.local(bt).to_string(), self.ep.new_branch());
-        if let Ok(Ok(ack)) = d
-            .ack(seq, (bt.as_str(), &local, &branch))
-            .map(RequestBuilder::build)
-        {
-            self.ep.send_stateless(&ack, bt, bdest);
-        }
+        let peer = c.b.peer;
+        self.ack_on(&d, resp.cseq().map_or(1, |c| c.seq), peer);
     }
 
     /// A forwarded re-INVITE was answered 2xx: ACK it on the leg it went to at once, as
@@ -51,17 +44,10 @@ impl Pbx {
             return;
         };
         let leg = if fw.from_a { &call.b } else { &call.a };
-        let (Some(d), (t, dest)) = (leg.dialog.as_ref(), leg.peer) else {
+        let (Some(d), peer) = (leg.dialog.clone(), leg.peer) else {
             return;
         };
-        let seq = resp.cseq().map_or(1, |c| c.seq);
-        let (local, branch) = (self.local(t).to_string(), self.ep.new_branch());
-        if let Ok(Ok(ack)) = d
-            .ack(seq, (t.as_str(), &local, &branch))
-            .map(RequestBuilder::build)
-        {
-            self.ep.send_stateless(&ack, t, dest);
-        }
+        self.ack_on(&d, resp.cseq().map_or(1, |c| c.seq), peer);
     }
 
     pub(super) fn on_in_dialog(&mut self, now: Instant, tx: TxId, req: &Message, from: SocketAddr) {

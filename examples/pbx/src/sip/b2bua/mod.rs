@@ -402,6 +402,35 @@ impl Pbx {
         format!("<sip:pbx@{}{tp}>", self.local(t))
     }
 
+    /// ACKs the 2xx with CSeq `seq` on dialog `d`, sent to `peer` (stateless).
+    pub(super) fn ack_on(&mut self, d: &Dialog, seq: u32, peer: (Transport, SocketAddr)) {
+        let (t, dest) = peer;
+        let (local, branch) = (self.local(t).to_string(), self.ep.new_branch());
+        if let Ok(Ok(ack)) = d
+            .ack(seq, (t.as_str(), &local, &branch))
+            .map(sip_core::RequestBuilder::build)
+        {
+            self.ep.send_stateless(&ack, t, dest);
+        }
+    }
+
+    /// Sends BYE on dialog `d` to `peer`; its transaction, once sent.
+    pub(super) fn bye_on(
+        &mut self,
+        now: Instant,
+        d: &mut Dialog,
+        peer: (Transport, SocketAddr),
+    ) -> Option<TxId> {
+        let (t, dest) = peer;
+        let (local, branch) = (self.local(t).to_string(), self.ep.new_branch());
+        let bye = d
+            .request(Method::Bye, (t.as_str(), &local, &branch))
+            .ok()?
+            .build()
+            .ok()?;
+        self.ep.send_request(now, bye, t, dest).ok()
+    }
+
     pub(super) fn process(&mut self, now: Instant) {
         while let Some(ev) = self.ep.poll_event() {
             match ev {

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use sip_core::{HeaderName, Method, RequestBuilder};
+use sip_core::HeaderName;
 use tracing::info;
 
 use super::*;
@@ -55,18 +55,11 @@ impl Pbx {
             return;
         };
         for leg in [&mut call.a, &mut call.b] {
-            let (t, dest) = leg.peer;
             let Some(d) = leg.dialog.as_mut() else {
                 continue;
             };
             self.by_dialog.remove(d.id());
-            let local = self.local(t).to_string();
-            let branch = self.ep.new_branch();
-            if let Ok(Ok(bye)) = d
-                .request(Method::Bye, (t.as_str(), &local, &branch))
-                .map(RequestBuilder::build)
-                && let Ok(tx) = self.ep.send_request(now, bye, t, dest)
-            {
+            if let Some(tx) = self.bye_on(now, d, leg.peer) {
                 self.closing.insert(tx);
             }
         }

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use sip_core::dialog::{Dialog, DialogId, ReferTo, sipfrag};
 use sip_core::transaction::TxId;
-use sip_core::{HeaderName, Message, Method, RequestBuilder};
+use sip_core::{HeaderName, Message, Method};
 use tracing::info;
 
 use super::*;
@@ -197,15 +197,7 @@ impl Pbx {
             self.transfer_failed(now, id, 502, "Bad Gateway");
             return;
         };
-        let (ct, cdest) = branch.peer;
-        let local = self.local(ct).to_string();
-        let via = self.ep.new_branch();
-        if let Ok(Ok(ack)) = c
-            .ack(1, (ct.as_str(), &local, &via))
-            .map(RequestBuilder::build)
-        {
-            self.ep.send_stateless(&ack, ct, cdest);
-        }
+        self.ack_on(&c, 1, branch.peer);
         c.confirm();
         if !t.x_gone {
             self.notify(now, id, t.x, 200, "OK", true);
@@ -240,15 +232,7 @@ impl Pbx {
         // The transferor leaves: BYE, unless it has already hung up.
         if let Some(mut d) = old.dialog.filter(|_| !t.x_gone) {
             self.by_dialog.remove(d.id());
-            let (ot, odest) = old.peer;
-            let local = self.local(ot).to_string();
-            let via = self.ep.new_branch();
-            if let Ok(Ok(bye)) = d
-                .request(Method::Bye, (ot.as_str(), &local, &via))
-                .map(RequestBuilder::build)
-            {
-                drop(self.ep.send_request(now, bye, ot, odest));
-            }
+            self.bye_on(now, &mut d, old.peer);
         }
     }
 
