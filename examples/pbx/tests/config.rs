@@ -126,6 +126,20 @@ fn semantic_errors_have_lines_and_are_all_reported() {
 }
 
 #[test]
+fn mv50_terminal_capacity_is_bounded_by_tab_13() {
+    let text = MINIMAL.replacen("[sip]\n", "[sip]\nmax_terminals = 2401\n", 1);
+    let d = one_error(&text);
+    assert_eq!(d.line, Some(2), "{d}");
+    assert!(
+        d.message
+            .contains("max_terminals 2401 must be 1 to 2400 (MV-50)"),
+        "{d}"
+    );
+    let ok = MINIMAL.replacen("[sip]\n", "[sip]\nmax_terminals = 2400\n", 1);
+    assert!(parse(&ok).is_ok());
+}
+
+#[test]
 fn trunk_routing_is_checked() {
     // MV-30: DDI targets must exist, prefixes must be unique and must not shadow extensions.
     let text = format!(

@@ -208,3 +208,34 @@ fn mv2_34_wrong_password_flood_blacklists_the_source_with_cause_0() {
         .unwrap_or_else(|| panic!("no blacklist event: {log}"));
     assert!(line.contains("\"cause\":0"), "{line}");
 }
+
+#[test]
+fn mv50_a_device_beyond_the_terminal_capacity_is_refused_and_refreshes_still_pass() {
+    if !testkit::peer("sipp") {
+        return;
+    }
+    let dir = temp_dir("sipp-capacity");
+    // Capacity 2 (the real bound is 2400, MV-50): two devices register, a third is refused.
+    let config =
+        format!("{EPHEMERAL_SIP}max_terminals = 2\n[media]\nrtp_ports = \"31700-31799\"\n{USERS}");
+    let pbx = Pbx::start(&dir, &config);
+    let target = pbx.addr("udp").to_string();
+    let (a, b, c) = (
+        sipp::free_udp_port(),
+        sipp::free_udp_port(),
+        sipp::free_udp_port(),
+    );
+    let ok = |r: &sipp::Run| r.stat("SuccessfulCall(C)");
+    assert_eq!(ok(&register(&dir, &target, "201", "s3cret-201", a)), 1);
+    assert_eq!(ok(&register(&dir, &target, "202", "s3cret-202", b)), 1);
+    let third = register(&dir, &target, "201", "s3cret-201", c);
+    assert_eq!(
+        (ok(&third), third.stat("FailedCall(C)")),
+        (0, 1),
+        "third device refused"
+    );
+    // The devices already registered refresh as before.
+    assert_eq!(ok(&register(&dir, &target, "201", "s3cret-201", a)), 1);
+    let log = std::fs::read_to_string(dir.join("pbx.log")).unwrap_or_default();
+    assert!(!log.contains("panicked"), "{log}");
+}

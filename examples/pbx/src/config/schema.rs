@@ -65,6 +65,9 @@ pub struct SipConfig {
     pub min_expires: u32,
     /// Longest registration granted, seconds.
     pub max_expires: u32,
+    /// Most devices registered at once, all users together (MV-50, Tab. 13: 2400). A new
+    /// device beyond it is refused with 503.
+    pub max_terminals: u32,
     /// Digest algorithms challenged with, in order (`MD5`, `SHA-256`, `MD5-sess`,
     /// `SHA-256-sess`). Default `["MD5"]`: several phones (baresip/libre among them) fail on a
     /// challenge list with an algorithm they lack instead of skipping it (RFC 8760 §2.4).
@@ -84,6 +87,7 @@ impl Default for SipConfig {
             user_agent: format!("PBXKit/{}", env!("CARGO_PKG_VERSION")),
             min_expires: 60,
             max_expires: 3600,
+            max_terminals: super::validate::MAX_TERMINALS,
             digest_algorithms: vec!["MD5".to_owned()],
         }
     }

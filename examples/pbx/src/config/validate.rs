@@ -12,6 +12,8 @@ use super::diag::{Diagnostic, Source};
 pub const MAX_USERS: usize = 1200;
 /// Most terminals per user (MV-50).
 pub const MAX_DEVICES_PER_USER: u32 = 16;
+/// Most terminals registered at once (MV-50, Tab. 13).
+pub(super) const MAX_TERMINALS: u32 = 2400;
 /// Most SIP providers (MV-30).
 pub const MAX_TRUNKS: usize = 10;
 /// Most SIP access channels (MV-30, MV-35).
@@ -92,6 +94,17 @@ fn sip(cfg: &Config, c: &mut Checker<'_>) {
             None,
             "tls_cert",
             "tls_cert and tls_key go together: give both or neither".into(),
+        );
+    }
+    if s.max_terminals == 0 || s.max_terminals > MAX_TERMINALS {
+        c.key(
+            "sip",
+            None,
+            "max_terminals",
+            format!(
+                "max_terminals {} must be 1 to {MAX_TERMINALS} (MV-50)",
+                s.max_terminals
+            ),
         );
     }
     if s.min_expires == 0 || s.min_expires > s.max_expires {

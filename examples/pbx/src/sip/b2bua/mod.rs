@@ -53,6 +53,8 @@ pub struct Settings {
     pub min_expires: u32,
     /// Longest registration granted.
     pub max_expires: u32,
+    /// Most devices registered at once (MV-50).
+    pub max_terminals: u32,
     /// Ringing time before the no-answer status.
     pub no_answer: Duration,
     /// 480 or 408.

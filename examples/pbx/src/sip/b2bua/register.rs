@@ -57,12 +57,20 @@ impl Pbx {
             return;
         }
         // MV-13: each new device draws a terminal licence; none free refuses the REGISTER.
+        // MV-50: at most `max_terminals` devices registered at once (refreshes always pass).
         let kind = self.settings.terminals.get(&user).copied();
         let licence = &self.settings.licence;
+        let mut room = usize::try_from(self.settings.max_terminals)
+            .unwrap_or(usize::MAX)
+            .saturating_sub(self.registrar.counts().1);
         let mut granted = Vec::new();
         let r = self
             .registrar
             .register(now, &aor, req, from.1, from.0, |_, contact| {
+                if room == 0 {
+                    return Admission::Refuse(503, "Terminal capacity reached (MV-50)".into());
+                }
+                room -= 1;
                 let LicenceMode::Strict(engine) = licence else {
                     return Admission::Accept;
                 };
