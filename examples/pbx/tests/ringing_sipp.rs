@@ -22,6 +22,19 @@ fn register(dir: &Path, pbx: &str, user: &str, password: &str, port: u16) {
     );
 }
 
+/// Registers 201, 202 and 203, each from a port of its own; the ports.
+fn register_all(dir: &Path, pbx: &str) -> [u16; 3] {
+    let ports = [
+        sipp::free_udp_port(),
+        sipp::free_udp_port(),
+        sipp::free_udp_port(),
+    ];
+    for (user, port) in ["201", "202", "203"].into_iter().zip(ports) {
+        register(dir, pbx, user, &format!("p{user}"), port);
+    }
+    ports
+}
+
 fn users(extra: &str) -> String {
     format!(
         "[calls]\nno_answer_secs = 1\n\
@@ -98,14 +111,7 @@ fn a_busy_callee_forwards_to_its_busy_target() {
     );
     let pbx = Pbx::start(&dir, &config);
     let target = pbx.addr("udp").to_string();
-    let ports = [
-        sipp::free_udp_port(),
-        sipp::free_udp_port(),
-        sipp::free_udp_port(),
-    ];
-    register(&dir, &target, "201", "p201", ports[0]);
-    register(&dir, &target, "202", "p202", ports[1]);
-    register(&dir, &target, "203", "p203", ports[2]);
+    let ports = register_all(&dir, &target);
     let busy = callee(&dir, ports[1], "callee_busy.xml", "2");
     let other = callee(&dir, ports[2], "callee_answer_late.xml", "2");
     std::thread::sleep(std::time::Duration::from_millis(300));
@@ -127,14 +133,7 @@ fn an_unanswered_call_forwards_after_the_no_answer_time() {
     );
     let pbx = Pbx::start(&dir, &config);
     let target = pbx.addr("udp").to_string();
-    let ports = [
-        sipp::free_udp_port(),
-        sipp::free_udp_port(),
-        sipp::free_udp_port(),
-    ];
-    register(&dir, &target, "201", "p201", ports[0]);
-    register(&dir, &target, "202", "p202", ports[1]);
-    register(&dir, &target, "203", "p203", ports[2]);
+    let ports = register_all(&dir, &target);
     let ringer = callee(&dir, ports[1], "callee_ring_until_cancel.xml", "2");
     let other = callee(&dir, ports[2], "callee_answer_late.xml", "2");
     std::thread::sleep(std::time::Duration::from_millis(300));
@@ -200,14 +199,7 @@ fn blind_transfer_with_refer_hands_the_caller_to_the_target() {
     );
     let pbx = Pbx::start(&dir, &config);
     let target = pbx.addr("udp").to_string();
-    let ports = [
-        sipp::free_udp_port(),
-        sipp::free_udp_port(),
-        sipp::free_udp_port(),
-    ];
-    register(&dir, &target, "201", "p201", ports[0]);
-    register(&dir, &target, "202", "p202", ports[1]);
-    register(&dir, &target, "203", "p203", ports[2]);
+    let ports = register_all(&dir, &target);
     let sf = scenario("callee_transfers.xml");
     let transferor = Background::start(
         &dir,

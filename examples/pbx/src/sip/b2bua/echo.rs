@@ -164,15 +164,9 @@ impl Pbx {
             let Some(peer) = self.echoes.get(&id).map(|e| e.peer) else {
                 continue;
             };
-            let (t, dest) = peer;
-            let local = self.local(t).to_string();
-            let branch = self.ep.new_branch();
-            if let Some(echo) = self.echoes.get_mut(&id)
-                && let Ok(Ok(bye)) = echo
-                    .dialog
-                    .request(Method::Bye, (t.as_str(), &local, &branch))
-                    .map(sip_core::RequestBuilder::build)
-                && let Ok(tx) = self.ep.send_request(now, bye, t, dest)
+            let dialog = self.echoes.get(&id).map(|e| e.dialog.clone());
+            if let Some(mut d) = dialog
+                && let Some(tx) = self.bye_on(now, &mut d, peer)
             {
                 sent.push(tx);
             }

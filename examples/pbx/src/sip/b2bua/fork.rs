@@ -7,7 +7,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use sip_core::dialog::Dialog;
 use sip_core::transaction::TxId;
-use sip_core::{HeaderName, Message, Method, RequestBuilder};
+use sip_core::{HeaderName, Message};
 use tracing::debug;
 
 use super::dialog::disposition;
@@ -154,22 +154,8 @@ impl Pbx {
         let Ok(mut d) = Dialog::uac(&b.req, resp) else {
             return;
         };
-        let (t, dest) = b.peer;
-        let local = self.local(t).to_string();
-        let branch = self.ep.new_branch();
-        if let Ok(Ok(ack)) = d
-            .ack(1, (t.as_str(), &local, &branch))
-            .map(RequestBuilder::build)
-        {
-            self.ep.send_stateless(&ack, t, dest);
-        }
-        let branch = self.ep.new_branch();
-        if let Ok(Ok(bye)) = d
-            .request(Method::Bye, (t.as_str(), &local, &branch))
-            .map(RequestBuilder::build)
-        {
-            drop(self.ep.send_request(now, bye, t, dest));
-        }
+        self.ack_on(&d, 1, b.peer);
+        self.bye_on(now, &mut d, b.peer);
     }
 
     /// Device `tx` of call `id` gave up with `code`; when it was the last one ringing, the

@@ -261,13 +261,16 @@ impl Pbx {
         }
     }
 
-    pub(super) fn on_b_invite_response(&mut self, now: Instant, id: u64, tx: TxId, resp: &Message) {
-        let code = resp.status().unwrap_or(500);
-        let Some((a_tx, a_t)) = self
-            .calls
+    /// The caller's INVITE transaction of call `id` while it is pending, and its transport.
+    fn a_invite(&self, id: u64) -> Option<(TxId, Transport)> {
+        self.calls
             .get(&id)
             .and_then(|c| c.a_invite.map(|t| (t, c.a.peer.0)))
-        else {
+    }
+
+    pub(super) fn on_b_invite_response(&mut self, now: Instant, id: u64, tx: TxId, resp: &Message) {
+        let code = resp.status().unwrap_or(500);
+        let Some((a_tx, a_t)) = self.a_invite(id) else {
             return;
         };
         if code == 100 {
@@ -320,11 +323,7 @@ impl Pbx {
         resp: &Message,
         media_ok: bool,
     ) {
-        let Some((a_tx, a_t)) = self
-            .calls
-            .get(&id)
-            .and_then(|c| c.a_invite.map(|t| (t, c.a.peer.0)))
-        else {
+        let Some((a_tx, a_t)) = self.a_invite(id) else {
             return;
         };
         self.by_b_invite.remove(&tx);
@@ -349,22 +348,10 @@ impl Pbx {
             return;
         };
         a_dialog.confirm();
-        let (bt, bdest) = call.b.peer;
-        let (local, branch) = (self.local(bt).to_string(), self.ep.new_branch());
-        if let Ok(Ok(ack)) = b_dialog
-            .ack(1, (bt.as_str(), &local, &branch))
-            .map(RequestBuilder::build)
-        {
-            self.ep.send_stateless(&ack, bt, bdest);
-        }
+        let b_peer = call.b.peer;
+        self.ack_on(&b_dialog, 1, b_peer);
         if !media_ok {
-            let branch = self.ep.new_branch();
-            if let Ok(Ok(bye)) = b_dialog
-                .request(Method::Bye, (bt.as_str(), &local, &branch))
-                .map(RequestBuilder::build)
-            {
-                drop(self.ep.send_request(now, bye, bt, bdest));
-            }
+            self.bye_on(now, &mut b_dialog, b_peer);
             self.drop_call(id, Disposition::Refused);
             let extra = [(HeaderName::RetryAfter, "5".to_owned())];
             let reason = "Media resources exhausted";
