@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{EPHEMERAL_SIP, Pbx, temp_dir};
+use common::{EPHEMERAL_SIP, Pbx, events_until, find_event, temp_dir};
 use testkit::sipp::{self, Background, scenario};
 
 const USERS: &str = "[[users]]\nextension = \"201\"\npassword = \"s3cret-201\"\n\
@@ -193,19 +193,8 @@ fn mv2_34_wrong_password_flood_blacklists_the_source_with_cause_0() {
     );
     assert_eq!(run.stat("SuccessfulCall(C)"), 4, "{:?}", run.stats);
     assert_eq!(run.stat("TotalCallCreated"), 6, "{:?}", run.stats);
-    let path = pbx.data.join("events.jsonl");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    let log = loop {
-        let t = std::fs::read_to_string(&path).unwrap_or_default();
-        if t.contains("dos_ip_blacklisted") || std::time::Instant::now() > deadline {
-            break t;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    };
-    let line = log
-        .lines()
-        .find(|l| l.contains("dos_ip_blacklisted"))
-        .unwrap_or_else(|| panic!("no blacklist event: {log}"));
+    let events = events_until(&pbx.data, 0, &["dos_ip_blacklisted"]);
+    let line = find_event(&events, "dos_ip_blacklisted").to_string();
     assert!(line.contains("\"cause\":0"), "{line}");
 }
 

@@ -7,7 +7,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{EPHEMERAL_SIP, Pbx, temp_dir};
+use common::{EPHEMERAL_SIP, Pbx, events_until, find_event, temp_dir};
 use testkit::sipp::{self, Background, scenario};
 
 fn register(dir: &Path, pbx: &str, user: &str, password: &str, port: u16) {
@@ -155,19 +155,6 @@ fn check_digests(dir: &Path, trace: &str, header: &str, method: &str, count: usi
     }
 }
 
-/// Waits (at most 10 s) for `needle` in the PBX's event log.
-fn event_log_with(pbx: &Pbx, needle: &str) -> String {
-    let path = pbx.data.join("events.jsonl");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let text = std::fs::read_to_string(&path).unwrap_or_default();
-        if text.contains(needle) || std::time::Instant::now() > deadline {
-            return text;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-}
-
 #[test]
 fn mv2_35_trunk_registers_at_the_provider_with_digest_and_reports_it() {
     if !testkit::peer("sipp") {
@@ -188,11 +175,8 @@ fn mv2_35_trunk_registers_at_the_provider_with_digest_and_reports_it() {
         "REGISTER",
         1,
     );
-    let log = event_log_with(&pbx, "sip_account_available");
-    let line = log
-        .lines()
-        .find(|l| l.contains("sip_account_available"))
-        .unwrap_or_else(|| panic!("no sip_account_available event: {log}"));
+    let events = events_until(&pbx.data, 0, &["sip_account_available"]);
+    let line = find_event(&events, "sip_account_available").to_string();
     assert!(
         line.contains("provider") && line.contains("trunkuser"),
         "{line}"
@@ -211,11 +195,8 @@ fn mv2_35_refused_trunk_credentials_raise_not_authorised() {
     std::thread::sleep(std::time::Duration::from_millis(300));
     let pbx = Pbx::start(&dir, &registering(provider, 2, true));
     assert_eq!(prov.wait().stat("SuccessfulCall(C)"), 1);
-    let log = event_log_with(&pbx, "sip_account_unavailable");
-    let line = log
-        .lines()
-        .find(|l| l.contains("sip_account_unavailable"))
-        .unwrap_or_else(|| panic!("no sip_account_unavailable event: {log}"));
+    let events = events_until(&pbx.data, 0, &["sip_account_unavailable"]);
+    let line = find_event(&events, "sip_account_unavailable").to_string();
     assert!(
         line.contains("not_authorised") || line.contains("\"reason\":1"),
         "{line}"

@@ -183,3 +183,38 @@ pub fn cdrs(data: &Path) -> String {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// Waits (at most 10 s) until the JSON-lines event log in `data` holds an event of each
+/// id in `want` after its first `from` lines, and returns every event of the log.
+pub fn events_until(data: &Path, from: usize, want: &[&str]) -> Vec<serde_json::Value> {
+    let path = data.join("events.jsonl");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let events: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+            .collect();
+        let seen = event_ids(events.get(from..).unwrap_or_default());
+        if want.iter().all(|w| seen.iter().any(|s| s == w)) || Instant::now() > deadline {
+            return events;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The ids of `events`, in order.
+pub fn event_ids(events: &[serde_json::Value]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| e["id"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// The first event of `events` with `id`; panics with the ids seen when there is none.
+pub fn find_event<'a>(events: &'a [serde_json::Value], id: &str) -> &'a serde_json::Value {
+    events
+        .iter()
+        .find(|e| e["id"] == id)
+        .unwrap_or_else(|| panic!("no {id} event among {:?}", event_ids(events)))
+}
