@@ -49,6 +49,8 @@ pub struct Transcoder {
     encoder: BoxEncoder,
     resampler: Option<Resampler>,
     decoded: Vec<i16>,
+    /// Samples of the last decoded frame in `decoded`.
+    last: usize,
     resampled: Vec<i16>,
 }
 
@@ -81,6 +83,7 @@ impl Transcoder {
             encoder,
             resampler,
             decoded: vec![0; MAX_FRAME],
+            last: 0,
             resampled: vec![0; MAX_FRAME],
         })
     }
@@ -112,7 +115,21 @@ impl Transcoder {
         self.encode_decoded(n, out)
     }
 
+    /// The PCM of the last transcoded or concealed frame, at the input codec's sample rate
+    /// (for example to detect in-band tones in what passed through).
+    pub fn last_input(&self) -> &[i16] {
+        &self.decoded[..self.last]
+    }
+
+    /// Encodes `pcm`, sampled at the output codec's rate, with the output encoder (for
+    /// example a tone inserted into the stream, keeping the encoder's state continuous);
+    /// returns the payload length.
+    pub fn encode(&mut self, pcm: &[i16], out: &mut [u8]) -> Result<usize, Error> {
+        self.encoder.encode(pcm, out)
+    }
+
     fn encode_decoded(&mut self, n: usize, out: &mut [u8]) -> Result<usize, Error> {
+        self.last = n;
         let pcm = &self.decoded[..n];
         match &mut self.resampler {
             None => self.encoder.encode(pcm, out),
@@ -125,6 +142,7 @@ impl Transcoder {
 
     /// Resets both codecs and the resampler.
     pub fn reset(&mut self) {
+        self.last = 0;
         self.decoder.reset();
         self.encoder.reset();
         if let Some(r) = &mut self.resampler {

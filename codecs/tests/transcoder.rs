@@ -49,6 +49,7 @@ fn mv_44_g722_to_pcmu_follows_the_itu_decoder_output() {
     let mut frames = 0;
     for (frame, wide) in codewords.chunks_exact(160).zip(decoded.chunks_exact(320)) {
         let n = t.transcode(frame, &mut out).unwrap();
+        assert_eq!(t.last_input(), wide, "decoded input of frame {frames}");
         assert_eq!(reference.process(wide, &mut narrow).unwrap(), n);
         let want: Vec<u8> = narrow.iter().map(|&s| g711::ulaw_encode(s)).collect();
         assert_eq!(&out[..n], &want[..], "frame {frames}");
@@ -193,4 +194,17 @@ fn frames_a_codec_cannot_take_are_typed_errors() {
     for garbage in [&[][..], &[0xff; 3][..], &[0x03, 0xff, 0xff, 0xff][..]] {
         assert!(t.transcode(garbage, &mut out).is_err(), "{garbage:?}");
     }
+}
+
+/// PCM inserted with `encode` goes through the output encoder alone: for G.711 it is the
+/// ITU companding of each sample.
+#[test]
+fn inserted_pcm_is_encoded_by_the_output_codec() {
+    let mut t = Transcoder::new(CodecKind::Opus, CodecKind::Pcma).unwrap();
+    assert!(t.last_input().is_empty());
+    let pcm: Vec<i16> = (0..160).map(|i| (i * 97 % 8000) as i16 - 4000).collect();
+    let mut out = [0u8; 160];
+    assert_eq!(t.encode(&pcm, &mut out).unwrap(), 160);
+    let want: Vec<u8> = pcm.iter().map(|&s| g711::alaw_encode(s)).collect();
+    assert_eq!(&out[..], &want[..]);
 }

@@ -17,6 +17,7 @@
 //! | [`session`] | one RTP session: stats per source, periodic SR/RR + SDES, RTT, BYE | RFC 3550 §6 |
 //! | [`jitter`] | adaptive (percentile + forgetting) or fixed jitter buffer | NetEQ-style |
 //! | [`dtmf`] | telephone-event receive/send | RFC 4733 |
+//! | [`inband`] | RFC 4733 events ↔ in-band DTMF for a gateway between the two | RFC 4733 §2.5, Q.24 |
 //! | [`tones`] | dial/busy/ringback/call-waiting/DTMF generation; Goertzel DTMF detection | ITU-T E.180, Q.23, Q.24 |
 //! | [`srtp`] | SRTP/SRTCP AES_CM_128_HMAC_SHA1_80/_32, AEAD_AES_128_GCM | RFC 3711, RFC 7714 |
 //! | [`sdes`] | `a=crypto` parse/print | RFC 4568 |
@@ -104,6 +105,7 @@
 
 pub mod budget;
 pub mod dtmf;
+pub mod inband;
 pub mod jitter;
 pub mod mixer;
 pub mod player;

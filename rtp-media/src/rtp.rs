@@ -351,6 +351,11 @@ pub fn seq_after(a: u16, b: u16) -> bool {
     a != b && a.wrapping_sub(b) < 0x8000
 }
 
+/// Serial-number comparison of 32-bit RTP timestamps: whether `a` is after `b`.
+pub fn ts_after(a: u32, b: u32) -> bool {
+    a != b && a.wrapping_sub(b) < 0x8000_0000
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,12 +4,14 @@
 
 mod common;
 
-use common::{Pcap, UdpRecord, sip_tester_pcap};
+use common::sip_tester_pcap;
 use pbxkit_rtp_media::dtmf::{
     DtmfDigit, DtmfEvent, DtmfReceiver, DtmfSender, DtmfSenderConfig, TelephoneEvent,
 };
+use pbxkit_rtp_media::inband::EventsToTones;
 use pbxkit_rtp_media::rtp::{PayloadType, RtpHeader, RtpPacket};
 use std::time::{Duration, Instant};
+use testkit::pcap::{Pcap, UdpRecord};
 
 const FILES: [(&str, char); 12] = [
     ("0", '0'),
@@ -160,4 +162,33 @@ fn sender_reproduces_golden_captures_byte_for_byte() {
             );
         }
     }
+}
+
+/// RFC 4733 → in-band: the golden event trains rendered as tones by `EventsToTones` are
+/// heard as the same digits by multimon-ng, an independent DTMF decoder.
+#[test]
+fn golden_events_rendered_in_band_are_heard_by_multimon() {
+    let Some(captures) = load() else { return };
+    if !testkit::peer("multimon-ng") || !testkit::peer("sox") {
+        return;
+    }
+    let mut pcm = Vec::new();
+    let mut expected = String::new();
+    for (digit, records) in &captures {
+        let mut conv = EventsToTones::new(8000, 8000);
+        for r in records {
+            let p = RtpPacket::parse(&r.payload).expect("valid RTP");
+            if let Some(span) = conv
+                .handle_event(p.timestamp(), p.payload())
+                .expect("valid event")
+            {
+                let at = pcm.len();
+                pcm.resize(at + conv.samples(span.duration), 0);
+                conv.fill(&mut pcm[at..]);
+            }
+        }
+        pcm.extend(std::iter::repeat_n(0i16, 800)); // 100 ms between digits
+        expected.push(*digit);
+    }
+    assert_eq!(testkit::multimon_dtmf(&pcm, 8000), expected);
 }

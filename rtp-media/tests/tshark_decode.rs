@@ -5,11 +5,12 @@
 
 mod common;
 
-use common::{have_tshark, temp_path, tshark, write_udp_pcap};
+use common::{have_tshark, temp_path, tshark};
 use pbxkit_rtp_media::dtmf::{DtmfDigit, DtmfSender};
 use pbxkit_rtp_media::rtcp::{ReportBlock, RtcpWriter, SenderInfo};
 use pbxkit_rtp_media::rtp::{Extension, PayloadType, RtpHeader, Ssrc};
 use std::time::Duration;
+use testkit::pcap::write_udp_pcap;
 
 fn fields(pcap: &[u8], name: &str, decode: &[&str], fields: &[&str]) -> Vec<Vec<String>> {
     let path = temp_path(name);

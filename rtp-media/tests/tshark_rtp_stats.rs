@@ -3,10 +3,11 @@
 
 mod common;
 
-use common::{Pcap, UdpRecord, have_tshark, rtp_streams, sip_tester_pcap, temp_path, tshark};
+use common::{have_tshark, rtp_streams, sip_tester_pcap, temp_path, tshark};
 use pbxkit_rtp_media::rtp::RtpPacket;
 use pbxkit_rtp_media::stats::{ReceiverStats, StatsConfig};
 use std::time::{Duration, Instant};
+use testkit::pcap::{Pcap, UdpRecord};
 
 const PORT: u16 = 2006;
 

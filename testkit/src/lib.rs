@@ -10,6 +10,7 @@
 //! `REQUIRE_SHARED_TESTDATA=1` is set (as `.ci/run` does): then a missing
 //! folder is a failure, so a lost folder can never turn the gate green.
 
+pub mod pcap;
 pub mod sipp;
 
 use std::path::{Path, PathBuf};
@@ -111,6 +112,45 @@ pub fn peer_available(available: bool, what: &str) -> bool {
 /// [`peer_available`] for an executable on `PATH`.
 pub fn peer(program: &str) -> bool {
     peer_available(have_program(program), program)
+}
+
+/// The DTMF digits that multimon-ng, an independent decoder, hears in `pcm` (mono,
+/// `rate` Hz), in order; SoX resamples to multimon-ng's 22.05 kHz first. Check
+/// `peer("multimon-ng")` and `peer("sox")` before calling.
+pub fn multimon_dtmf(pcm: &[i16], rate: u32) -> String {
+    use std::process::Command;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    let base = std::env::temp_dir().join(format!("pbxkit-mm-{}-{n}", std::process::id()));
+    let (input, resampled) = (
+        base.with_extension("in.raw"),
+        base.with_extension("22k.raw"),
+    );
+    let bytes: Vec<u8> = pcm.iter().flat_map(|s| s.to_le_bytes()).collect();
+    std::fs::write(&input, bytes).expect("write PCM");
+    let raw =
+        |r: &str| ["-t", "raw", "-r", r, "-e", "signed", "-b", "16", "-c", "1"].map(str::to_owned);
+    let sox = Command::new("sox")
+        .args(raw(&rate.to_string()))
+        .arg(&input)
+        .args(raw("22050"))
+        .arg(&resampled)
+        .output()
+        .expect("run sox");
+    assert!(sox.status.success(), "sox: {sox:?}");
+    let mm = Command::new("multimon-ng")
+        .args(["-q", "-c", "-a", "DTMF", "-t", "raw"])
+        .arg(&resampled)
+        .output()
+        .expect("run multimon-ng");
+    let _ = std::fs::remove_file(&input);
+    let _ = std::fs::remove_file(&resampled);
+    assert!(mm.status.success(), "multimon-ng: {mm:?}");
+    String::from_utf8_lossy(&mm.stdout)
+        .lines()
+        .filter_map(|l| l.strip_prefix("DTMF: "))
+        .collect()
 }
 
 #[cfg(test)]
