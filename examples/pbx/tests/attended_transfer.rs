@@ -8,7 +8,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{EPHEMERAL_SIP, Pbx, temp_dir};
+use common::{EPHEMERAL_SIP, Pbx, sipp_registered, temp_dir};
 use testkit::sipp::{self, Background, scenario};
 
 #[test]
@@ -31,11 +31,7 @@ fn mv29_attended_transfer_joins_the_transferee_and_the_target() {
         sipp::free_udp_port(),
     );
     for (user, port) in [("201", a), ("203", c)] {
-        let sf = scenario("register_auth.xml");
-        let pw = format!("p{user}-secret");
-        let args = ["-sf", &sf, "-s", user, "-au", user, "-ap", &pw, "-m", "1"];
-        let r = sipp::run(&dir, &target, port, &args);
-        assert_eq!(r.stat("SuccessfulCall(C)"), 1, "{user} registers");
+        sipp_registered(&dir, &target, user, &format!("p{user}-secret"), port);
     }
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),

@@ -7,8 +7,8 @@ mod common;
 use std::net::{SocketAddr, UdpSocket};
 use std::time::Duration;
 
-use common::{EPHEMERAL_SIP, Pbx, temp_dir};
-use testkit::sipp::{self, scenario};
+use common::{EPHEMERAL_SIP, Pbx, sipp_registered, temp_dir};
+use testkit::sipp;
 
 fn recv(sock: &UdpSocket) -> String {
     let mut buf = [0u8; 4096];
@@ -45,12 +45,7 @@ fn echo_test_number_answers_and_sends_every_packet_back() {
     let pbx = Pbx::start(&dir, &config);
     let target = pbx.addr("udp");
     let port = sipp::free_udp_port();
-    let sf = scenario("register_auth.xml");
-    let args = [
-        "-sf", &sf, "-s", "201", "-au", "201", "-ap", "p201", "-m", "1",
-    ];
-    let r = sipp::run(&dir, &target.to_string(), port, &args);
-    assert_eq!((r.code, r.stat("SuccessfulCall(C)")), (0, 1), "registered");
+    sipp_registered(&dir, &target.to_string(), "201", "p201", port);
 
     // The phone now calls *43 from the address it registered from.
     let sip = UdpSocket::bind(("127.0.0.1", port)).expect("the registered port");

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{EPHEMERAL_SIP, Pbx, temp_dir};
+use common::{EPHEMERAL_SIP, Pbx, sipp_registered, temp_dir};
 use testkit::sipp::{self, Background, scenario};
 
 #[test]
@@ -24,11 +24,7 @@ fn mv29_hold_and_resume_re_invites_cross_the_b2bua_with_directions_and_relay() {
     let target = pbx.addr("udp").to_string();
     let (a, b) = (sipp::free_udp_port(), sipp::free_udp_port());
     for (user, port) in [("201", a), ("202", b)] {
-        let sf = scenario("register_auth.xml");
-        let pw = format!("p{user}");
-        let args = ["-sf", &sf, "-s", user, "-au", user, "-ap", &pw, "-m", "1"];
-        let r = sipp::run(&dir, &target, port, &args);
-        assert_eq!(r.stat("SuccessfulCall(C)"), 1, "{user} registers");
+        sipp_registered(&dir, &target, user, &format!("p{user}"), port);
     }
     let sf = scenario("callee_hold_resume.xml");
     let callee = Background::start(&dir, "", b, &["-sf", &sf, "-m", "3"]);

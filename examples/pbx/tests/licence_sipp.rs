@@ -6,9 +6,9 @@ mod common;
 
 use std::time::SystemTime;
 
-use common::{EPHEMERAL_SIP, Pbx, temp_dir};
+use common::{EPHEMERAL_SIP, Pbx, sipp_register as register, temp_dir};
 use licensing::{Date, Eid, LicenceFile, LicenceType, SalesChannel, SigningKey, Value};
-use testkit::sipp::{self, scenario};
+use testkit::sipp;
 
 const USERS: &str = "[[users]]\nextension = \"201\"\npassword = \"s3cret-201\"\n\
                      [[users]]\nextension = \"202\"\npassword = \"s3cret-202\"\n";
@@ -31,16 +31,6 @@ fn licence(dir: &std::path::Path) -> String {
         "[licence]\nfile = \"{}\"\ntrust_anchor = \"{}\"\neid = \"VA-1234\"\n",
         dir.join("site.lic").display(),
         dir.join("vendor.pub").display()
-    )
-}
-
-fn register(dir: &std::path::Path, pbx: &str, user: &str, pw: &str, port: u16) -> sipp::Run {
-    let sf = scenario("register_auth.xml");
-    sipp::run(
-        dir,
-        pbx,
-        port,
-        &["-sf", &sf, "-s", user, "-au", user, "-ap", pw, "-m", "1"],
     )
 }
 

@@ -6,21 +6,8 @@ mod common;
 
 use std::path::Path;
 
-use common::{EPHEMERAL_SIP, Pbx, temp_dir};
+use common::{EPHEMERAL_SIP, Pbx, sipp_registered as register, temp_dir};
 use testkit::sipp::{self, Background, scenario};
-
-fn register(dir: &Path, pbx: &str, user: &str, password: &str, port: u16) {
-    let sf = scenario("register_auth.xml");
-    let args = [
-        "-sf", &sf, "-s", user, "-au", user, "-ap", password, "-m", "1",
-    ];
-    let r = sipp::run(dir, pbx, port, &args);
-    assert_eq!(
-        (r.code, r.stat("SuccessfulCall(C)")),
-        (0, 1),
-        "{user} registers"
-    );
-}
 
 /// Registers 201, 202 and 203, each from a port of its own; the ports.
 fn register_all(dir: &Path, pbx: &str) -> [u16; 3] {

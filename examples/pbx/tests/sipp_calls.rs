@@ -4,23 +4,11 @@
 
 mod common;
 
-use common::{EPHEMERAL_SIP, Pbx, events_until, find_event, temp_dir};
+use common::{EPHEMERAL_SIP, Pbx, events_until, find_event, sipp_register as register, temp_dir};
 use testkit::sipp::{self, Background, scenario};
 
 const USERS: &str = "[[users]]\nextension = \"201\"\npassword = \"s3cret-201\"\n\
                      [[users]]\nextension = \"202\"\npassword = \"s3cret-202\"\n";
-
-fn register(dir: &std::path::Path, pbx: &str, user: &str, password: &str, port: u16) -> sipp::Run {
-    let sf = scenario("register_auth.xml");
-    sipp::run(
-        dir,
-        pbx,
-        port,
-        &[
-            "-sf", &sf, "-s", user, "-au", user, "-ap", password, "-m", "1",
-        ],
-    )
-}
 
 #[test]
 fn mv29_registered_users_call_each_other_through_the_b2bua() {

@@ -7,19 +7,11 @@
 
 mod common;
 
-use common::{EPHEMERAL_SIP, Pbx, temp_dir};
+use common::{EPHEMERAL_SIP, Pbx, sipp_register as register, temp_dir};
 use testkit::sipp::{self, Background, scenario};
 
 const USERS: &str = "[[users]]\nextension = \"201\"\npassword = \"s3cret-201\"\n\
                      [[users]]\nextension = \"202\"\npassword = \"s3cret-202\"\n";
-
-fn register(dir: &std::path::Path, pbx: &str, user: &str, password: &str, port: u16) -> sipp::Run {
-    let sf = scenario("register_auth.xml");
-    let args = [
-        "-sf", &sf, "-s", user, "-au", user, "-ap", password, "-m", "1",
-    ];
-    sipp::run(dir, pbx, port, &args)
-}
 
 #[test]
 fn mv36_opus_only_caller_reaches_pcmu_only_callee_through_the_transcoding_relay() {

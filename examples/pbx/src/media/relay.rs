@@ -318,7 +318,6 @@ impl State {
         mut updates: mpsc::UnboundedReceiver<Update>,
     ) {
         let mut bufs = [[0u8; 2048]; 4];
-        let mut out = [0u8; 2048];
         loop {
             let [b0, b1, b2, b3] = &mut bufs;
             let (leg, rtcp, got) = tokio::select! {
@@ -353,8 +352,8 @@ impl State {
                     let _ = sock.send_to(packet, tx.to).await;
                 }
                 Some(c) => {
-                    if let Some(m) = c[idx(leg)].process(packet, &mut out) {
-                        let _ = sock.send_to(&out[..m], tx.to).await;
+                    for out in c[idx(leg)].process(packet) {
+                        let _ = sock.send_to(out, tx.to).await;
                     }
                 }
             }

@@ -50,10 +50,14 @@ pub fn audio(body: &[u8]) -> Option<Audio> {
         let map = m.rtpmap(pt)?;
         codec_of(&map.encoding).map(|c| (c, pt))
     })?;
-    let telephone_event = m.payload_types().find(|&pt| {
-        m.rtpmap(pt)
-            .is_some_and(|r| r.encoding.eq_ignore_ascii_case("telephone-event"))
-    });
+    // Events run on the audio stream's clock (RFC 4733): prefer the telephone-event that does.
+    let clock = codec.descriptor().rtp_clock_rate;
+    let events: Vec<(u8, u32)> = telephone_events(m).collect();
+    let telephone_event = events
+        .iter()
+        .find(|e| e.1 == clock)
+        .or(events.first())
+        .map(|e| e.0);
     Some(Audio {
         remote: ip.map(|ip| SocketAddr::new(ip, m.port)),
         codec,
@@ -81,6 +85,16 @@ fn audio_mut(sdp: &mut SessionDescription) -> Option<&mut MediaDescription> {
     sdp.media
         .iter_mut()
         .find(|m| m.kind == "audio" && m.port != 0)
+}
+
+/// The telephone-event formats of `m`: (payload type, clock rate).
+fn telephone_events(m: &MediaDescription) -> impl Iterator<Item = (u8, u32)> + '_ {
+    m.payload_types().filter_map(|pt| {
+        let r = m.rtpmap(pt)?;
+        r.encoding
+            .eq_ignore_ascii_case("telephone-event")
+            .then_some((pt, r.clock_rate))
+    })
 }
 
 fn codecs_in(m: &MediaDescription) -> Vec<CodecKind> {
@@ -128,16 +142,36 @@ pub fn widen(body: &[u8], addr: SocketAddr) -> Option<Bytes> {
                 .push(Attribute::value("fmtp", format!("{pt} {f}")));
         }
     }
+    // Events at 8 kHz, for a callee that picks a narrowband codec: the relay converts
+    // between them and whatever the caller does for DTMF (in band or other events).
+    if !telephone_events(m).any(|(_, clock)| clock == 8000) {
+        let used: Vec<u8> = m.payload_types().collect();
+        if let Some(pt) = std::iter::once(101)
+            .chain(96..128)
+            .find(|pt| !used.contains(pt))
+        {
+            m.formats.push(pt.to_string());
+            m.attributes.push(Attribute::value(
+                "rtpmap",
+                format!("{pt} telephone-event/8000"),
+            ));
+            m.attributes
+                .push(Attribute::value("fmtp", format!("{pt} 0-16")));
+        }
+    }
     Some(Bytes::from(sdp.to_string()))
 }
 
 /// The callee's answer for the caller, pointed at the relay (`addr`). When the callee chose
-/// another codec than `caller` (the caller's first), the audio formats become the caller's
-/// codec and telephone-event, with their rtpmap/fmtp lines from the caller's `offer`.
+/// another codec or telephone-event than `caller` (the caller's first), the audio formats
+/// become the caller's codec and telephone-event, with their rtpmap/fmtp lines from the
+/// caller's `offer`.
 pub fn narrow(answer: &[u8], offer: &[u8], caller: &Audio, addr: SocketAddr) -> Option<Bytes> {
     let text = rewrite(answer, addr)?;
     let callee = audio(&text)?;
-    if (callee.codec, callee.payload_type) == (caller.codec, caller.payload_type) {
+    if (callee.codec, callee.payload_type, callee.telephone_event)
+        == (caller.codec, caller.payload_type, caller.telephone_event)
+    {
         return Some(text);
     }
     restrict(&text, offer, caller)
@@ -244,8 +278,10 @@ mod tests {
         let sdp = SessionDescription::parse(std::str::from_utf8(&out).expect("utf8")).expect("sdp");
         let m = &sdp.media[0];
         let pts: Vec<u8> = m.payload_types().collect();
-        // Opus first (the caller's), then PCMU, PCMA, G722, G729, telephone-event last.
-        assert_eq!(pts, [96, 0, 8, 9, 18, 97]);
+        // Opus first (the caller's), then PCMU, PCMA, G722, G729, the caller's
+        // telephone-event, and one at 8 kHz for a narrowband callee.
+        assert_eq!(pts, [96, 0, 8, 9, 18, 97, 101]);
+        assert_eq!(m.rtpmap(101).map(|r| r.clock_rate), Some(8000));
         assert_eq!(m.fmtp(18), Some("annexb=no"));
         assert_eq!(
             audio(&out).map(|a| (a.codec, a.remote)),
@@ -279,5 +315,36 @@ mod tests {
         // Same codec on both sides: only the address changes.
         let same = narrow(OFFER, OFFER, &audio(OFFER).expect("a"), relay).expect("same");
         assert_eq!(same, rewrite(OFFER, relay).expect("rewrite"));
+    }
+
+    const PCMU_ONLY: &[u8] = b"v=0\r\no=- 1 1 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\n";
+
+    #[test]
+    fn a_caller_without_events_is_offered_none_back_but_the_callee_gets_them() {
+        let relay: SocketAddr = "127.0.0.1:31000".parse().expect("addr");
+        let wide = widen(PCMU_ONLY, relay).expect("widened");
+        let text = String::from_utf8_lossy(&wide).into_owned();
+        assert!(
+            text.contains("m=audio 31000 RTP/AVP 0 8 9 18 96 101\r\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("a=rtpmap:101 telephone-event/8000\r\n"),
+            "{text}"
+        );
+        assert!(text.contains("a=fmtp:101 0-16\r\n"), "{text}");
+        // The callee answers PCMU with events: the caller, which has none, gets PCMU alone.
+        let caller = audio(PCMU_ONLY).expect("caller");
+        assert_eq!(caller.telephone_event, None);
+        let out = narrow(PCMU_ANSWER, PCMU_ONLY, &caller, relay).expect("narrowed");
+        let text = String::from_utf8_lossy(&out).into_owned();
+        assert!(text.contains("m=audio 31000 RTP/AVP 0\r\n"), "{text}");
+        assert!(!text.contains("telephone-event"), "{text}");
+    }
+
+    #[test]
+    fn the_telephone_event_on_the_codecs_clock_is_chosen() {
+        let two = b"v=0\r\no=- 1 1 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0 97 101\r\na=rtpmap:97 telephone-event/48000\r\na=rtpmap:101 telephone-event/8000\r\n";
+        assert_eq!(audio(two).and_then(|a| a.telephone_event), Some(101));
     }
 }

@@ -218,3 +218,29 @@ pub fn find_event<'a>(events: &'a [serde_json::Value], id: &str) -> &'a serde_js
         .find(|e| e["id"] == id)
         .unwrap_or_else(|| panic!("no {id} event among {:?}", event_ids(events)))
 }
+
+/// Registers `user` with digest auth from a SIPp on local `port` (`register_auth.xml`).
+pub fn sipp_register(
+    dir: &Path,
+    pbx: &str,
+    user: &str,
+    password: &str,
+    port: u16,
+) -> testkit::sipp::Run {
+    let sf = testkit::sipp::scenario("register_auth.xml");
+    let args = [
+        "-sf", &sf, "-s", user, "-au", user, "-ap", password, "-m", "1",
+    ];
+    testkit::sipp::run(dir, pbx, port, &args)
+}
+
+/// [`sipp_register`], asserting that the registration succeeded.
+pub fn sipp_registered(dir: &Path, pbx: &str, user: &str, password: &str, port: u16) {
+    let r = sipp_register(dir, pbx, user, password, port);
+    assert_eq!(
+        (r.code, r.stat("SuccessfulCall(C)")),
+        (0, 1),
+        "{user} registers: {:?}",
+        r.stats
+    );
+}
