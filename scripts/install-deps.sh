@@ -6,10 +6,11 @@
 #   tshark         an independent RTP analyser
 #   sox            makes and measures test audio
 #   multimon-ng    an independent in-band DTMF decoder
+#   coturn         turnutils_stunclient, a STUN client for the keep-alive tests
 #   baresip-core   a real softphone (baresip), the SRTP/DTMF interop peer
 #   python3-pip    to install pylibsrtp (libsrtp itself, an SRTP oracle)
 set -euo pipefail
-pkgs=(pkg-config libopus-dev libbcg729-dev sip-tester tshark sox multimon-ng baresip-core python3-pip python3-aiosmtpd snmptrapd)
+pkgs=(pkg-config libopus-dev libbcg729-dev sip-tester tshark sox multimon-ng coturn baresip-core python3-pip python3-aiosmtpd snmptrapd)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -89,6 +89,7 @@ mod parse;
 pub mod registration;
 pub mod resolve;
 pub mod sim;
+pub mod stun;
 mod text;
 pub mod transaction;
 pub mod uri;

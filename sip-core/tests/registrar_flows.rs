@@ -205,6 +205,36 @@ fn bindings_expire_and_keepalives_are_tracked() {
 }
 
 #[test]
+fn a_contact_that_differs_from_the_source_is_behind_a_nat() {
+    let t0 = t0();
+    let mut reg = Registrar::default();
+    let contacts = [
+        "<sip:bob@192.0.2.4>",         // the source itself (port 5060)
+        "<sip:bob@10.0.0.7:5062>",     // a private address: rewritten by a NAT
+        "<sip:bob@192.0.2.4:5070>",    // the source IP on another port
+        "<sip:bob@phone.example.com>", // a name: not comparable
+    ];
+    run(&mut reg, t0, &register("c1", 1, &contacts, Some(60)));
+    let mut nat: Vec<(String, bool)> = reg
+        .bindings()
+        .map(|(aor, b)| {
+            assert_eq!(aor, "sip:bob@biloxi.example.com");
+            (b.contact.clone(), b.behind_nat())
+        })
+        .collect();
+    nat.sort();
+    assert_eq!(
+        nat,
+        [
+            ("sip:bob@10.0.0.7:5062".to_owned(), true),
+            ("sip:bob@192.0.2.4".to_owned(), false),
+            ("sip:bob@192.0.2.4:5070".to_owned(), true),
+            ("sip:bob@phone.example.com".to_owned(), false),
+        ]
+    );
+}
+
+#[test]
 fn mv13_registration_refused_without_a_terminal_licence() {
     // MV-13 / MV2-38: the PBX admits a new device only if a terminal licence is free; a refusal
     // leaves no binding behind. A refresh of an existing binding is not asked again.

@@ -246,6 +246,7 @@ pub async fn run(loaded: Loaded, data_dir: &Path) -> Result<(), StartError> {
         min_expires: cfg.sip.min_expires,
         max_expires: cfg.sip.max_expires,
         max_terminals: cfg.sip.max_terminals,
+        nat_keepalive: Duration::from_secs(u64::from(cfg.sip.nat_keepalive_secs)),
         no_answer: Duration::from_secs(cfg.calls.no_answer_secs),
         no_answer_status: cfg.calls.no_answer_status.0,
         nonce_secret: rand::random(),

@@ -140,6 +140,16 @@ fn mv50_terminal_capacity_is_bounded_by_tab_13() {
 }
 
 #[test]
+fn nat_keepalive_interval_is_bounded() {
+    let text = MINIMAL.replacen("[sip]\n", "[sip]\nnat_keepalive_secs = 3601\n", 1);
+    let d = one_error(&text);
+    assert_eq!(d.line, Some(2), "{d}");
+    assert!(d.message.contains("0 (off) to 3600"), "{d}");
+    let off = MINIMAL.replacen("[sip]\n", "[sip]\nnat_keepalive_secs = 0\n", 1);
+    assert!(parse(&off).is_ok());
+}
+
+#[test]
 fn trunk_routing_is_checked() {
     // MV-30: DDI targets must exist, prefixes must be unique and must not shadow extensions.
     let text = format!(

@@ -116,12 +116,32 @@ impl Endpoint {
     }
 
     /// One UDP datagram arrived.
+    ///
+    /// STUN Binding requests sharing the port are answered (RFC 5626 §4.4.2); other STUN
+    /// messages are dropped.
     pub fn handle_datagram(&mut self, now: Instant, from: SocketAddr, data: impl Into<Bytes>) {
-        match self.config.parse.datagram(data.into()) {
+        let data = data.into();
+        if crate::stun::is_stun(&data) {
+            if let Ok(req) = crate::stun::BindingRequest::parse(&data) {
+                self.transmits.push_back(Transmit {
+                    transport: Transport::Udp,
+                    destination: from,
+                    payload: Bytes::from(req.answer(from)),
+                });
+                self.keepalive(Transport::Udp, from);
+            }
+            return;
+        }
+        match self.config.parse.datagram(data) {
             Ok(crate::Datagram::Message(m)) => self.handle_message(now, Transport::Udp, from, m),
-            Ok(crate::Datagram::KeepAlive) => {}
+            Ok(crate::Datagram::KeepAlive) => self.keepalive(Transport::Udp, from),
             Err(e) => self.answer_parse_error(Transport::Udp, from, &e),
         }
+    }
+
+    fn keepalive(&mut self, transport: Transport, source: SocketAddr) {
+        self.events
+            .push_back(Event::KeepAlive { transport, source });
     }
 
     /// Bytes arrived on a stream connection (TCP, TLS) from `from`.
@@ -154,11 +174,14 @@ impl Endpoint {
             match f {
                 Frame::Message(m) => self.handle_message(now, transport, from, m),
                 Frame::Invalid(e) => self.answer_parse_error(transport, from, &e),
-                Frame::Ping => self.transmits.push_back(Transmit {
-                    transport,
-                    destination: from,
-                    payload: Bytes::from_static(b"\r\n"),
-                }),
+                Frame::Ping => {
+                    self.transmits.push_back(Transmit {
+                        transport,
+                        destination: from,
+                        payload: Bytes::from_static(b"\r\n"),
+                    });
+                    self.keepalive(transport, from);
+                }
                 _ => {}
             }
         }
@@ -277,6 +300,16 @@ impl Endpoint {
             transport,
             destination,
             payload: message.to_bytes(),
+        });
+    }
+
+    /// Sends a double-CRLF keep-alive to `destination` (RFC 5626 §4.4.1 ping on a stream;
+    /// on UDP it refreshes the NAT binding in front of a device, which ignores it).
+    pub fn send_keepalive(&mut self, transport: Transport, destination: SocketAddr) {
+        self.transmits.push_back(Transmit {
+            transport,
+            destination,
+            payload: Bytes::from_static(b"\r\n\r\n"),
         });
     }
 

@@ -113,6 +113,15 @@ pub enum Event {
         /// The transaction.
         tx: TxId,
     },
+    /// A keep-alive arrived (RFC 5626): a double CRLF on a stream (already answered with a
+    /// CRLF), a CRLF datagram, or a STUN Binding request on UDP (already answered). Feed it
+    /// to [`crate::location::Registrar::keepalive`] to track the flow.
+    KeepAlive {
+        /// The transport.
+        transport: Transport,
+        /// Where it came from.
+        source: SocketAddr,
+    },
     /// A stream lost framing (e.g. conflicting Content-Length): close the connection.
     CloseConnection {
         /// The transport.

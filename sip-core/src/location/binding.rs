@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use crate::transaction::Transport;
-use crate::uri::Uri;
+use crate::uri::{Host, Uri};
 
 /// A binding of an address of record to a contact (RFC 3261 §10).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,11 +30,27 @@ pub struct Binding {
     pub instance: Option<String>,
     /// `reg-id` (RFC 5626).
     pub reg_id: Option<u32>,
-    /// Last CRLF keep-alive from `source` (RFC 5626 §4.4.1).
+    /// Last keep-alive from `source` (RFC 5626 §4.4: CRLF or STUN).
     pub last_keepalive: Option<Instant>,
 }
 
 impl Binding {
+    /// Whether a NAT stands between the device and us: its Contact names an IP address and
+    /// port other than those its REGISTER came from (RFC 3581). A Contact with a host name
+    /// cannot be compared and counts as not behind a NAT.
+    pub fn behind_nat(&self) -> bool {
+        let Ok(Uri::Sip(u)) = Uri::parse(&self.contact) else {
+            return false;
+        };
+        let ip: std::net::IpAddr = match u.host() {
+            Host::Ipv4(a) => a.into(),
+            Host::Ipv6(a) => a.into(),
+            Host::Name(_) => return false,
+        };
+        let port = u.port().unwrap_or(if u.is_secure() { 5061 } else { 5060 });
+        SocketAddr::new(ip, port) != self.source
+    }
+
     /// Whether `contact` names this binding (RFC 3261 §10.3 compares with URI equivalence).
     pub fn same_contact(&self, contact: &str) -> bool {
         if self.contact == contact {

@@ -353,12 +353,19 @@ impl Registrar {
         v
     }
 
+    /// Every binding, with its address of record.
+    pub fn bindings(&self) -> impl Iterator<Item = (&str, &Binding)> + '_ {
+        self.aors
+            .iter()
+            .flat_map(|(aor, l)| l.iter().map(move |b| (aor.as_str(), b)))
+    }
+
     /// Number of addresses of record and of bindings.
     pub fn counts(&self) -> (usize, usize) {
         (self.aors.len(), self.aors.values().map(Vec::len).sum())
     }
 
-    /// A CRLF keep-alive (RFC 5626 §4.4.1) arrived from `source`.
+    /// A keep-alive (RFC 5626 §4.4: CRLF or STUN) arrived from `source`.
     pub fn keepalive(&mut self, now: Instant, source: SocketAddr) {
         for b in self.aors.values_mut().flatten() {
             if b.source == source {

@@ -68,6 +68,9 @@ pub struct SipConfig {
     /// Most devices registered at once, all users together (MV-50, Tab. 13: 2400). A new
     /// device beyond it is refused with 503.
     pub max_terminals: u32,
+    /// Seconds between the keep-alives (a double CRLF) sent to each UDP device registered
+    /// from behind a NAT; 0 sends none. At most 3600.
+    pub nat_keepalive_secs: u32,
     /// Digest algorithms challenged with, in order (`MD5`, `SHA-256`, `MD5-sess`,
     /// `SHA-256-sess`). Default `["MD5"]`: several phones (baresip/libre among them) fail on a
     /// challenge list with an algorithm they lack instead of skipping it (RFC 8760 §2.4).
@@ -88,6 +91,7 @@ impl Default for SipConfig {
             min_expires: 60,
             max_expires: 3600,
             max_terminals: super::validate::MAX_TERMINALS,
+            nat_keepalive_secs: 30,
             digest_algorithms: vec!["MD5".to_owned()],
         }
     }

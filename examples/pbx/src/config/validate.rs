@@ -107,6 +107,17 @@ fn sip(cfg: &Config, c: &mut Checker<'_>) {
             ),
         );
     }
+    if s.nat_keepalive_secs > 3600 {
+        c.key(
+            "sip",
+            None,
+            "nat_keepalive_secs",
+            format!(
+                "nat_keepalive_secs {} must be 0 (off) to 3600",
+                s.nat_keepalive_secs
+            ),
+        );
+    }
     if s.min_expires == 0 || s.min_expires > s.max_expires {
         c.key(
             "sip",

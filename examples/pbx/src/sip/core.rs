@@ -14,7 +14,7 @@ use rtp_media::budget::MediaBudget;
 use rtp_media::relay::Leg;
 
 use super::b2bua::{MediaAction, Pbx};
-use super::{ConnId, Inbound, Outbound, Transport, Transports};
+use super::{ConnId, Inbound, Outbound, Received, Transport, Transports};
 use crate::cdr::CdrWriter;
 use crate::config::ShutdownMode;
 use crate::media::{CallRelay, Echo, LegSpec, PortAllocator, RelayReport};
@@ -282,8 +282,9 @@ fn take(
         return;
     }
     let framed = match &msg.message {
-        Ok(m) => Some(m),
-        Err(e) => e.message(),
+        Received::Message(m) => Some(m),
+        Received::Invalid(e) => e.message(),
+        Received::KeepAlive(_) => None,
     };
     let is_request = framed.is_some_and(sip_core::Message::is_request);
     if is_request
@@ -297,11 +298,12 @@ fn take(
         conns.insert((msg.transport, msg.from), conn);
     }
     match msg.message {
-        Ok(m) => pbx.handle_message(now(), to_core(msg.transport), msg.from, m),
-        Err(e) => {
+        Received::Message(m) => pbx.handle_message(now(), to_core(msg.transport), msg.from, m),
+        Received::Invalid(e) => {
             debug!(from = %msg.from, "unparseable message: {e}");
             pbx.handle_invalid(to_core(msg.transport), msg.from, &e);
         }
+        Received::KeepAlive(data) => pbx.handle_keepalive(now(), msg.from, data),
     }
     while let Some((ip, cause)) = pbx.poll_offence() {
         if let Some(c) = dos.record(now(), ip, cause) {

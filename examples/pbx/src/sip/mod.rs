@@ -53,8 +53,19 @@ pub struct Inbound {
     pub conn: Option<ConnId>,
     /// The source address.
     pub from: SocketAddr,
-    /// The message, or why it failed (framed, so it can be answered).
-    pub message: Result<Message, ParseError>,
+    /// What arrived.
+    pub message: Received,
+}
+
+/// What a transport received.
+#[derive(Debug)]
+pub enum Received {
+    /// A SIP message.
+    Message(Message),
+    /// A framed message that failed to parse (so it can be answered).
+    Invalid(ParseError),
+    /// A UDP keep-alive for the endpoint: a STUN Binding request or CRLFs (RFC 5626).
+    KeepAlive(bytes::Bytes),
 }
 
 /// Bytes to send.

@@ -14,7 +14,7 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use tokio_rustls::TlsAcceptor;
 use tracing::{debug, info, warn};
 
-use super::{ConnId, Inbound, Outbound, Transport};
+use super::{ConnId, Inbound, Outbound, Received, Transport};
 
 /// Most simultaneous TCP+TLS connections.
 const MAX_CONNECTIONS: usize = 4096;
@@ -153,10 +153,15 @@ async fn udp_loop(
             },
             _ = stop.changed() => return,
         };
-        let message = match opts.datagram(Bytes::copy_from_slice(&buf[..n])) {
-            Ok(sip_core::Datagram::Message(m)) => Ok(m),
-            Ok(_) => continue, // CRLF keep-alive
-            Err(e) => Err(e),
+        let data = Bytes::copy_from_slice(&buf[..n]);
+        let message = if sip_core::stun::is_stun(&data) {
+            Received::KeepAlive(data)
+        } else {
+            match opts.datagram(data.clone()) {
+                Ok(sip_core::Datagram::Message(m)) => Received::Message(m),
+                Ok(_) => Received::KeepAlive(data),
+                Err(e) => Received::Invalid(e),
+            }
         };
         let msg = Inbound {
             transport: Transport::Udp,
@@ -252,8 +257,8 @@ where
                     let _ = tx.try_send(Bytes::from_static(b"\r\n"));
                     continue;
                 }
-                Ok(Frame::Message(m)) => Ok(m),
-                Ok(Frame::Invalid(e)) => Err(e),
+                Ok(Frame::Message(m)) => Received::Message(m),
+                Ok(Frame::Invalid(e)) => Received::Invalid(e),
                 Ok(_) => continue,
                 Err(e) => {
                     info!(%from, "closing {} connection: unframeable stream ({e})", transport.as_str());

@@ -30,6 +30,7 @@ mod echo;
 mod fork;
 mod invite;
 mod media;
+mod nat;
 mod register;
 mod shutdown;
 mod transfer;
@@ -55,6 +56,8 @@ pub struct Settings {
     pub max_expires: u32,
     /// Most devices registered at once (MV-50).
     pub max_terminals: u32,
+    /// Interval of the keep-alives sent to devices behind a NAT (zero: none).
+    pub nat_keepalive: Duration,
     /// Ringing time before the no-answer status.
     pub no_answer: Duration,
     /// 480 or 408.
@@ -248,6 +251,8 @@ pub struct Pbx {
     cdrs: VecDeque<(u64, CdrRecord)>,
     /// Terminal licences held per binding (AOR, contact); dropping one releases it.
     held: HashMap<(String, String), licensing::Registration>,
+    /// When NAT keep-alives are next due.
+    next_keepalive: Option<Instant>,
 }
 
 impl std::fmt::Debug for Pbx {
@@ -299,6 +304,7 @@ impl Pbx {
             by_transfer_invite: HashMap::new(),
             attended: HashMap::new(),
             trunk_regs: Vec::new(),
+            next_keepalive: None,
             reg_tx: HashMap::new(),
             trunk_notices: VecDeque::new(),
             offences: VecDeque::new(),
@@ -323,6 +329,13 @@ impl Pbx {
     /// A parsed message arrived.
     pub fn handle_message(&mut self, now: Instant, t: Transport, from: SocketAddr, m: Message) {
         self.ep.handle_message(now, t, from, m);
+        self.process(now);
+    }
+
+    /// A UDP keep-alive (STUN Binding request or CRLFs, RFC 5626): STUN is answered, and
+    /// the binding registered from `from` notes it.
+    pub fn handle_keepalive(&mut self, now: Instant, from: SocketAddr, data: Bytes) {
+        self.ep.handle_datagram(now, from, data);
         self.process(now);
     }
 
@@ -363,6 +376,7 @@ impl Pbx {
             self.registrar.poll_timeout(),
             self.transfer_deadline(),
             self.trunk_reg_deadline(),
+            self.keepalive_deadline(),
         ]
         .into_iter()
         .flatten()
@@ -450,6 +464,7 @@ impl Pbx {
                     self.on_failure(now, tx)
                 }
                 Event::Stray2xx { response } => self.reack(now, &response),
+                Event::KeepAlive { source, .. } => self.registrar.keepalive(now, source),
                 _ => {}
             }
         }
@@ -461,6 +476,7 @@ impl Pbx {
             }
         }
         self.drive_registrations(now);
+        self.nat_keepalives(now);
     }
 
     fn on_request(&mut self, now: Instant, tx: TxId, req: Message, from: (Transport, SocketAddr)) {
