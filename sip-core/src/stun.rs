@@ -287,4 +287,21 @@ mod tests {
             let _ = BindingRequest::parse(&good[..n]);
         }
     }
+
+    #[test]
+    fn mutated_requests_never_panic() {
+        let seed = request(true, &[(0x8022, b"soft"), (0x0024, &[0, 0, 0, 1])]);
+        let mut rng = testkit::Rng(0x5EED_5EED_1234_5678);
+        for _ in 0..20_000 {
+            let mut m = seed.clone();
+            for _ in 0..1 + rng.next_u64() % 4 {
+                let at = (rng.next_u64() % m.len() as u64) as usize;
+                m[at] = rng.next_u64() as u8;
+            }
+            m.truncate(20 + (rng.next_u64() % (m.len() as u64 - 19)) as usize);
+            if let Ok(r) = BindingRequest::parse(&m) {
+                assert!(is_stun(&r.answer("127.0.0.1:1".parse().expect("addr"))));
+            }
+        }
+    }
 }
