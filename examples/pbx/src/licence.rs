@@ -68,9 +68,38 @@ impl LicenceMode {
             Self::Strict(_) => "strict",
         }
     }
+
+    /// Whether restricted mode leaves `b` available (MV-4); demo mode allows everything.
+    pub fn allows(&self, b: licensing::Behaviour) -> bool {
+        match self {
+            Self::Demo => true,
+            Self::Strict(engine) => engine.lock().map_or(true, |e| e.behaviour_allowed(b)),
+        }
+    }
 }
 
 const STATE_FILE: &str = "licensing-state.toml";
+
+/// The variable that shortens the 4 h before restricted mode (MV-3), for tests and demos.
+pub const RESTRICTED_AFTER_ENV: &str = "PBXKIT_RESTRICTED_AFTER_SECS";
+
+/// The engine's timers: the licensing defaults, with the delay before restricted mode
+/// shortened by [`RESTRICTED_AFTER_ENV`] when set. It can only shorten it: a longer value
+/// keeps the 4 h.
+pub fn timers() -> Config {
+    let mut c = Config::default();
+    if let Some(secs) = std::env::var(RESTRICTED_AFTER_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    {
+        c.restricted_delay = c.restricted_delay.min(Duration::from_secs(secs));
+        warn!(
+            "{RESTRICTED_AFTER_ENV}: restricted mode follows {} s after start without a valid licence",
+            c.restricted_delay.as_secs()
+        );
+    }
+    c
+}
 
 /// Starts the licensing engine for `cfg` at `now` with timers `timers`.
 pub fn strict(

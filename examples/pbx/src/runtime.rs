@@ -180,7 +180,7 @@ pub async fn run(loaded: Loaded, data_dir: &Path) -> Result<(), StartError> {
         Some(l) => {
             #[allow(clippy::disallowed_methods)] // the driver owns the clock
             let now = std::time::SystemTime::now();
-            let engine = crate::licence::strict(l, &dir, licensing::Config::default(), now)?;
+            let engine = crate::licence::strict(l, &dir, crate::licence::timers(), now)?;
             let engine = Arc::new(Mutex::new(engine));
             tokio::spawn(crate::licence::drive(
                 engine.clone(),

@@ -4,17 +4,25 @@
 
 mod common;
 
-use std::time::SystemTime;
+use std::net::{SocketAddr, UdpSocket};
+use std::time::{Duration, SystemTime};
 
-use common::{EPHEMERAL_SIP, Pbx, sipp_register as register, temp_dir};
+use common::{
+    EPHEMERAL_SIP, Pbx, events_until, find_event, sipp_register as register, sipp_registered,
+    temp_dir,
+};
 use licensing::{Date, Eid, LicenceFile, LicenceType, SalesChannel, SigningKey, Value};
-use testkit::sipp;
+use testkit::sipp::{self, Background, scenario};
+
+/// `pbx::licence::RESTRICTED_AFTER_ENV`.
+const RESTRICTED_AFTER: &str = "PBXKIT_RESTRICTED_AFTER_SECS";
 
 const USERS: &str = "[[users]]\nextension = \"201\"\npassword = \"s3cret-201\"\n\
                      [[users]]\nextension = \"202\"\npassword = \"s3cret-202\"\n";
 
-/// Writes a vendor key and a licence for EID VA-1234 with one SIP terminal into `dir`.
-fn licence(dir: &std::path::Path) -> String {
+/// Writes a vendor key and a licence for EID VA-1234 with `terminals` SIP terminals (and no
+/// software-release licence) into `dir`.
+fn licence(dir: &std::path::Path, terminals: u32) -> String {
     let key = SigningKey::from_seed([9; 32]).expect("key");
     std::fs::write(dir.join("vendor.pub"), key.verifying_key().to_text()).expect("anchor");
     let mut f = LicenceFile::new(
@@ -25,7 +33,7 @@ fn licence(dir: &std::path::Path) -> String {
             .expect("date"),
     );
     f.licences
-        .insert(LicenceType::SipTerminals, Value::Count(1));
+        .insert(LicenceType::SipTerminals, Value::Count(terminals));
     std::fs::write(dir.join("site.lic"), f.sign(&key).expect("sign")).expect("licence");
     format!(
         "[licence]\nfile = \"{}\"\ntrust_anchor = \"{}\"\neid = \"VA-1234\"\n",
@@ -43,7 +51,7 @@ fn mv13_second_terminal_refused_without_a_free_licence() {
     std::fs::create_dir_all(&dir).expect("dir");
     let config = format!(
         "{EPHEMERAL_SIP}[media]\nrtp_ports = \"31500-31599\"\n{}{USERS}",
-        licence(&dir)
+        licence(&dir, 1)
     );
     let pbx = Pbx::start(&dir, &config);
     assert!(
@@ -67,4 +75,69 @@ fn mv13_second_terminal_refused_without_a_free_licence() {
         1,
         "refused (403) for lack of a terminal licence"
     );
+}
+
+/// The final status line a request sent from `sock` to `to` gets.
+fn status_of(sock: &UdpSocket, to: SocketAddr, request: &str) -> String {
+    sock.set_read_timeout(Some(Duration::from_secs(3)))
+        .expect("timeout");
+    sock.send_to(request.as_bytes(), to).expect("send");
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = sock.recv(&mut buf).expect("an answer within 3 s");
+        let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+        let line = text.lines().next().unwrap_or_default().to_owned();
+        if !line.starts_with("SIP/2.0 1") {
+            return line;
+        }
+    }
+}
+
+#[test]
+fn mv4_restricted_mode_withholds_caller_id_and_refuses_feature_codes_and_transfer() {
+    if !testkit::peer("sipp") {
+        return;
+    }
+    let dir = temp_dir("sipp-mv4");
+    let config = format!(
+        "{EPHEMERAL_SIP}[media]\nrtp_ports = \"31520-31539\"\n{}{USERS}",
+        licence(&dir, 2)
+    );
+    // MV-3: no software-release licence, so restricted mode follows; here at once.
+    let pbx = Pbx::start_env(&dir, &config, &[(RESTRICTED_AFTER, "0")]);
+    let events = events_until(&pbx.data, 0, &["restricted_mode_activated_non_va"]);
+    find_event(&events, "restricted_mode_activated_non_va");
+    let target = pbx.addr("udp").to_string();
+    let (a, b) = (sipp::free_udp_port(), sipp::free_udp_port());
+    sipp_registered(&dir, &target, "201", "s3cret-201", a);
+    sipp_registered(&dir, &target, "202", "s3cret-202", b);
+    // A basic call still connects, but without caller information; the callee's REFER
+    // (a function-key feature) is refused 403.
+    let sf = scenario("callee_restricted.xml");
+    let callee = Background::start(
+        &dir,
+        "",
+        b,
+        &["-sf", &sf, "-key", "target", "201", "-m", "1"],
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let sf = scenario("call_until_bye.xml");
+    let args = ["-sf", &sf, "-key", "caller", "201", "-s", "202", "-m", "1"];
+    let caller = sipp::run(&dir, &target, a, &args);
+    assert_eq!(caller.stat("SuccessfulCall(C)"), 1, "{:?}", caller.stats);
+    let callee = callee.wait();
+    assert_eq!(callee.stat("SuccessfulCall(C)"), 1, "{:?}", callee.stats);
+    // A feature code (the echo test, *43) is refused.
+    let sock = UdpSocket::bind(("127.0.0.1", a)).expect("201's port");
+    let invite = format!(
+        "INVITE sip:*43@127.0.0.1 SIP/2.0\r\n\
+         Via: SIP/2.0/UDP 127.0.0.1:{a};branch=z9hG4bKmv4fc;rport\r\n\
+         Max-Forwards: 70\r\nFrom: <sip:201@127.0.0.1>;tag=mv4\r\nTo: <sip:*43@127.0.0.1>\r\n\
+         Call-ID: mv4-feature-code\r\nCSeq: 1 INVITE\r\nContact: <sip:201@127.0.0.1:{a}>\r\n\
+         Content-Length: 0\r\n\r\n"
+    );
+    let to: SocketAddr = target.parse().expect("addr");
+    let line = status_of(&sock, to, &invite);
+    assert!(line.starts_with("SIP/2.0 403"), "{line}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -34,6 +34,11 @@ impl Pbx {
     /// Writes `config` into `dir`, starts `pbx --config … --data-dir dir/data`, and waits
     /// (at most 20 s) for `pbx: ready`.
     pub fn start(dir: &Path, config: &str) -> Self {
+        Self::start_env(dir, config, &[])
+    }
+
+    /// [`Pbx::start`] with extra environment variables.
+    pub fn start_env(dir: &Path, config: &str, env: &[(&str, &str)]) -> Self {
         let cfg = dir.join("pbx.toml");
         std::fs::write(&cfg, config).expect("write config");
         let data = dir.join("data");
@@ -46,6 +51,7 @@ impl Pbx {
                 "RUST_LOG",
                 std::env::var("PBX_TEST_LOG").unwrap_or_else(|_| "info".into()),
             )
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(dir.join("pbx.log")).map_or(Stdio::null(), Stdio::from))
             .spawn()

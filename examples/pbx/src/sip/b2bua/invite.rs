@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use bytes::Bytes;
+use licensing::Behaviour;
 use sip_core::dialog::Dialog;
 use sip_core::transaction::{Transport, TxId};
 use sip_core::{HeaderName, Message, Method, RequestBuilder};
@@ -48,6 +49,10 @@ impl Pbx {
             );
             return;
         } else if self.is_echo(&number) {
+            if !self.allows(Behaviour::FeatureCodes) {
+                drop(self.ep.reply(now, tx, 403, RESTRICTED));
+                return;
+            }
             self.start_echo(now, tx, req, from);
             return;
         } else if self.creds.password(&number).is_none()
@@ -178,6 +183,10 @@ impl Pbx {
         // Caller ID: the caller's extension with its configured name (MiVoice shows the
         // internal number); P-Asserted-Identity says the same to phones that prefer it.
         let identity = match self.settings.names.get(caller) {
+            // Restricted mode withholds call information (MV-4): anonymous (RFC 3323 §4.1.1.3).
+            _ if !self.allows(Behaviour::CallInformation) => {
+                "\"Anonymous\" <sip:anonymous@anonymous.invalid>".to_owned()
+            }
             Some(name) => format!(
                 "\"{}\" <sip:{caller}@{domain}>",
                 name.replace(['"', '\\'], "")
@@ -196,8 +205,10 @@ impl Pbx {
             .cseq(1)
             .max_forwards(o.max_forwards)
             .contact(&self.contact(t))
-            .header(HeaderName::PAssertedIdentity, &identity)
             .header(HeaderName::UserAgent, &self.settings.user_agent);
+        if self.allows(Behaviour::CallInformation) {
+            b = b.header(HeaderName::PAssertedIdentity, &identity);
+        }
         if let Some((ct, body)) = body {
             b = b.body(&ct, body);
         }

@@ -255,6 +255,16 @@ pub struct Pbx {
     next_keepalive: Option<Instant>,
 }
 
+/// The reason phrase of a refusal in restricted mode (MV-4).
+pub(super) const RESTRICTED: &str = "Not available in restricted mode";
+
+impl Pbx {
+    /// Whether the licence (restricted mode, MV-4) leaves `b` available.
+    pub(super) fn allows(&self, b: licensing::Behaviour) -> bool {
+        self.settings.licence.allows(b)
+    }
+}
+
 impl std::fmt::Debug for Pbx {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pbx")

@@ -42,6 +42,11 @@ pub(super) fn leg_mut(call: &mut Call, i: usize) -> &mut Leg {
 impl Pbx {
     /// A REFER from leg `x` of call `id`.
     pub(super) fn on_refer(&mut self, now: Instant, tx: TxId, req: &Message, id: u64, x: usize) {
+        // Transfer and enquiry call are function-key features: gated by restricted mode (MV-4).
+        if !self.allows(licensing::Behaviour::MenuAndFunctionKeys) {
+            drop(self.ep.reply(now, tx, 403, super::RESTRICTED));
+            return;
+        }
         let Some(refer_to) = ReferTo::of(req) else {
             drop(self.ep.reply(now, tx, 400, "Missing or bad Refer-To"));
             return;
