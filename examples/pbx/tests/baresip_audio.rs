@@ -36,12 +36,24 @@ struct Phone {
 }
 
 impl Phone {
-    fn start(base: &Path, user: &str, pbx: u16, codecs: &[&str], source: &Path) -> Self {
+    /// Starts a phone registering at the PBX's `pbx` (port, transport); over TLS it trusts
+    /// the certificate file `ca`.
+    fn start(
+        base: &Path,
+        user: &str,
+        pbx: (u16, &str),
+        codecs: &[&str],
+        source: &Path,
+        ca: Option<&Path>,
+    ) -> Self {
         let dir = base.join(user);
         std::fs::create_dir_all(&dir).expect("dir");
         let (sip, ctrl) = (free_block(), free_block());
         let modules: String = codecs.iter().map(|m| format!("module {m}.so\n")).collect();
-        let audio = format!("audio_source aufile,{}\n", source.display());
+        let mut audio = format!("audio_source aufile,{}\n", source.display());
+        if let Some(ca) = ca {
+            audio.push_str(&format!("sip_cafile {}\n", ca.display()));
+        }
         let config = format!(
             "sip_listen 127.0.0.1:{sip}\n{audio}audio_player aufile,{}\n\
              module_path /usr/lib/baresip/modules\n{modules}module aufile.so\n\
@@ -51,8 +63,9 @@ impl Phone {
             dir.display()
         );
         std::fs::write(dir.join("config"), config).expect("config");
+        let (port, transport) = pbx;
         let account = format!(
-            "<sip:{user}@127.0.0.1:{pbx};transport=udp>;auth_pass=p{user};regint=60;\
+            "<sip:{user}@127.0.0.1:{port};transport={transport}>;auth_pass=p{user};regint=60;\
              answermode=auto\n"
         );
         std::fs::write(dir.join("accounts"), account).expect("accounts");
@@ -155,6 +168,7 @@ fn call(
     (a_codecs, a_rate): (&[&str], u32),
     b_codecs: &[&str],
     capture: bool,
+    a_tls: bool,
 ) -> Option<Outcome> {
     for tool in ["baresip", "sox"] {
         if !testkit::peer(tool) {
@@ -165,10 +179,10 @@ fn call(
     let users = "[[users]]\nextension = \"201\"\npassword = \"p201\"\n\
                  [[users]]\nextension = \"202\"\npassword = \"p202\"\n";
     // Each test its own RTP ports, so the capture sees only this call's relay.
-    let ports = if capture {
-        "33100-33149"
-    } else {
-        "33150-33199"
+    let ports = match (capture, a_tls) {
+        (true, _) => "33100-33149",
+        (false, false) => "33150-33199",
+        (false, true) => "33200-33249",
     };
     let config = format!("{EPHEMERAL_SIP}[media]\nrtp_ports = \"{ports}\"\n{users}");
     let pbx = Pbx::start(&dir, &config);
@@ -176,8 +190,22 @@ fn call(
     let (a_tone, b_tone) = (dir.join("a.wav"), dir.join("b.wav"));
     tone(&a_tone, a_rate, 1000, 10);
     tone(&b_tone, 8000, 440, 10);
-    let mut b = Phone::start(&dir, "202", port, b_codecs, &b_tone);
-    let mut a = Phone::start(&dir, "201", port, a_codecs, &a_tone);
+    let mut b = Phone::start(&dir, "202", (port, "udp"), b_codecs, &b_tone, None);
+    // Over TLS, A trusts the certificate the PBX generated on its first start.
+    let cert = pbx.data.join("tls/cert.pem");
+    let a_sip = if a_tls {
+        (pbx.addr("tls").port(), "tls")
+    } else {
+        (port, "udp")
+    };
+    let mut a = Phone::start(
+        &dir,
+        "201",
+        a_sip,
+        a_codecs,
+        &a_tone,
+        a_tls.then_some(&*cert),
+    );
     // The relay's RTP/RTCP ports, captured with tshark (CI runs as root).
     let pcap = dir.join("relay.pcap");
     let mut tshark = (capture && testkit::peer("tshark")).then(|| {
@@ -190,7 +218,10 @@ fn call(
             .expect("tshark")
     });
     std::thread::sleep(Duration::from_millis(1500)); // both register, tshark starts
-    a.command("dial", &format!("sip:202@127.0.0.1:{port}"));
+    a.command(
+        "dial",
+        &format!("sip:202@127.0.0.1:{};transport={}", a_sip.0, a_sip.1),
+    );
     std::thread::sleep(Duration::from_secs(5));
     a.command("hangup", "");
     std::thread::sleep(Duration::from_millis(700));
@@ -243,7 +274,7 @@ fn assert_tone(clip: &Clip) {
 
 #[test]
 fn mv36_baresip_call_through_the_relay_carries_a_tone_with_a_common_codec() {
-    let Some(out) = call("baresip-pcmu", (&["g711"], 8000), &["g711"], true) else {
+    let Some(out) = call("baresip-pcmu", (&["g711"], 8000), &["g711"], true, false) else {
         return;
     };
     assert_tone(&out.heard);
@@ -282,7 +313,7 @@ fn mv36_baresip_call_through_the_relay_carries_a_tone_with_a_common_codec() {
 
 #[test]
 fn mv36_baresip_opus_only_phone_reaches_a_pcmu_only_phone_through_transcoding() {
-    let Some(out) = call("baresip-opus", (&["opus"], 48_000), &["g711"], false) else {
+    let Some(out) = call("baresip-opus", (&["opus"], 48_000), &["g711"], false, false) else {
         return;
     };
     assert_tone(&out.heard);
@@ -292,4 +323,14 @@ fn mv36_baresip_opus_only_phone_reaches_a_pcmu_only_phone_through_transcoding() 
         !rec.contains("null]"),
         "the relay saw RTP from both phones: {rec}"
     );
+}
+
+#[test]
+fn a_phone_registered_over_tls_calls_one_on_udp_with_audio() {
+    let Some(out) = call("baresip-tls", (&["g711"], 8000), &["g711"], false, true) else {
+        return;
+    };
+    assert_tone(&out.heard);
+    let rec = out.cdrs.lines().next().expect("a call record");
+    assert!(rec.contains("\"disposition\":\"answered\""), "{rec}");
 }
