@@ -69,6 +69,18 @@ impl LicenceMode {
         }
     }
 
+    /// Whether the Secure VoIP licence is on (MV-40); demo mode allows it.
+    pub fn secure_voip(&self) -> bool {
+        match self {
+            Self::Demo => true,
+            Self::Strict(engine) => engine.lock().is_ok_and(|e| {
+                #[allow(clippy::disallowed_methods)] // the licence clock is wall time
+                let now = SystemTime::now();
+                e.feature_enabled(now, licensing::LicenceType::SecureVoip)
+            }),
+        }
+    }
+
     /// Whether restricted mode leaves `b` available (MV-4); demo mode allows everything.
     pub fn allows(&self, b: licensing::Behaviour) -> bool {
         match self {

@@ -247,6 +247,7 @@ pub async fn run(loaded: Loaded, data_dir: &Path) -> Result<(), StartError> {
         max_expires: cfg.sip.max_expires,
         max_terminals: cfg.sip.max_terminals,
         nat_keepalive: Duration::from_secs(u64::from(cfg.sip.nat_keepalive_secs)),
+        srtp: cfg.media.srtp,
         no_answer: Duration::from_secs(cfg.calls.no_answer_secs),
         no_answer_status: cfg.calls.no_answer_status.0,
         nonce_secret: rand::random(),
@@ -276,6 +277,8 @@ pub async fn run(loaded: Loaded, data_dir: &Path) -> Result<(), StartError> {
     };
     let budget = rtp_media::budget::BudgetConfig {
         connections: cfg.media.connections,
+        // The Secure VoIP licence is checked per call (MV-40); the budget only counts.
+        secure_voip_licensed: cfg.media.srtp,
         ..rtp_media::budget::BudgetConfig::default()
     };
     let mut media = crate::sip::core::Media::new(

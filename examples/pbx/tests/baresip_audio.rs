@@ -44,12 +44,18 @@ impl Phone {
         pbx: (u16, &str),
         codecs: &[&str],
         source: &Path,
+        setup: &Setup,
         ca: Option<&Path>,
     ) -> Self {
         let dir = base.join(user);
         std::fs::create_dir_all(&dir).expect("dir");
         let (sip, ctrl) = (free_block(), free_block());
-        let modules: String = codecs.iter().map(|m| format!("module {m}.so\n")).collect();
+        let srtp = setup.srtp.then_some("srtp");
+        let modules: String = codecs
+            .iter()
+            .chain(srtp.iter())
+            .map(|m| format!("module {m}.so\n"))
+            .collect();
         let mut audio = format!("audio_source aufile,{}\n", source.display());
         if let Some(ca) = ca {
             audio.push_str(&format!("sip_cafile {}\n", ca.display()));
@@ -66,7 +72,12 @@ impl Phone {
         let (port, transport) = pbx;
         let account = format!(
             "<sip:{user}@127.0.0.1:{port};transport={transport}>;auth_pass=p{user};regint=60;\
-             answermode=auto\n"
+             answermode=auto{}\n",
+            if setup.srtp {
+                ";mediaenc=srtp-mand"
+            } else {
+                ""
+            }
         );
         std::fs::write(dir.join("accounts"), account).expect("accounts");
         let log = std::fs::File::create(dir.join("baresip.log")).map_or(Stdio::null(), Stdio::from);
@@ -163,13 +174,24 @@ struct Outcome {
 }
 
 /// A calls B with the given codec modules (A's source sampled at `a_rate`, B's at 8 kHz).
+/// How a test call is set up.
+#[derive(Default)]
+struct Setup {
+    /// Capture the relay's packets with tshark.
+    capture: bool,
+    /// A registers and calls over TLS.
+    a_tls: bool,
+    /// Both phones insist on SRTP (SDES).
+    srtp: bool,
+}
+
 fn call(
     tag: &str,
     (a_codecs, a_rate): (&[&str], u32),
     b_codecs: &[&str],
-    capture: bool,
-    a_tls: bool,
+    setup: &Setup,
 ) -> Option<Outcome> {
+    let (capture, a_tls) = (setup.capture, setup.a_tls);
     for tool in ["baresip", "sox"] {
         if !testkit::peer(tool) {
             return None;
@@ -179,10 +201,11 @@ fn call(
     let users = "[[users]]\nextension = \"201\"\npassword = \"p201\"\n\
                  [[users]]\nextension = \"202\"\npassword = \"p202\"\n";
     // Each test its own RTP ports, so the capture sees only this call's relay.
-    let ports = match (capture, a_tls) {
-        (true, _) => "33100-33149",
-        (false, false) => "33150-33199",
-        (false, true) => "33200-33249",
+    let ports = match (capture, a_tls, setup.srtp) {
+        (true, ..) => "33100-33149",
+        (false, false, false) => "33150-33199",
+        (false, true, _) => "33200-33249",
+        (false, false, true) => "33250-33299",
     };
     let config = format!("{EPHEMERAL_SIP}[media]\nrtp_ports = \"{ports}\"\n{users}");
     let pbx = Pbx::start(&dir, &config);
@@ -190,7 +213,7 @@ fn call(
     let (a_tone, b_tone) = (dir.join("a.wav"), dir.join("b.wav"));
     tone(&a_tone, a_rate, 1000, 10);
     tone(&b_tone, 8000, 440, 10);
-    let mut b = Phone::start(&dir, "202", (port, "udp"), b_codecs, &b_tone, None);
+    let mut b = Phone::start(&dir, "202", (port, "udp"), b_codecs, &b_tone, setup, None);
     // Over TLS, A trusts the certificate the PBX generated on its first start.
     let cert = pbx.data.join("tls/cert.pem");
     let a_sip = if a_tls {
@@ -204,6 +227,7 @@ fn call(
         a_sip,
         a_codecs,
         &a_tone,
+        setup,
         a_tls.then_some(&*cert),
     );
     // The relay's RTP/RTCP ports, captured with tshark (CI runs as root).
@@ -274,7 +298,15 @@ fn assert_tone(clip: &Clip) {
 
 #[test]
 fn mv36_baresip_call_through_the_relay_carries_a_tone_with_a_common_codec() {
-    let Some(out) = call("baresip-pcmu", (&["g711"], 8000), &["g711"], true, false) else {
+    let Some(out) = call(
+        "baresip-pcmu",
+        (&["g711"], 8000),
+        &["g711"],
+        &Setup {
+            capture: true,
+            ..Setup::default()
+        },
+    ) else {
         return;
     };
     assert_tone(&out.heard);
@@ -313,7 +345,12 @@ fn mv36_baresip_call_through_the_relay_carries_a_tone_with_a_common_codec() {
 
 #[test]
 fn mv36_baresip_opus_only_phone_reaches_a_pcmu_only_phone_through_transcoding() {
-    let Some(out) = call("baresip-opus", (&["opus"], 48_000), &["g711"], false, false) else {
+    let Some(out) = call(
+        "baresip-opus",
+        (&["opus"], 48_000),
+        &["g711"],
+        &Setup::default(),
+    ) else {
         return;
     };
     assert_tone(&out.heard);
@@ -327,10 +364,42 @@ fn mv36_baresip_opus_only_phone_reaches_a_pcmu_only_phone_through_transcoding() 
 
 #[test]
 fn a_phone_registered_over_tls_calls_one_on_udp_with_audio() {
-    let Some(out) = call("baresip-tls", (&["g711"], 8000), &["g711"], false, true) else {
+    let Some(out) = call(
+        "baresip-tls",
+        (&["g711"], 8000),
+        &["g711"],
+        &Setup {
+            a_tls: true,
+            ..Setup::default()
+        },
+    ) else {
         return;
     };
     assert_tone(&out.heard);
     let rec = out.cdrs.lines().next().expect("a call record");
     assert!(rec.contains("\"disposition\":\"answered\""), "{rec}");
+}
+
+/// MV-40: both phones insist on SRTP (SDES). Each leg is keyed apart, so the relay must
+/// decrypt A's audio and encrypt it again for B; baresip's SRTP (libsrtp) is the oracle.
+#[test]
+fn mv40_srtp_phones_talk_through_the_relay_with_a_key_per_leg() {
+    let Some(out) = call(
+        "baresip-srtp",
+        (&["g711"], 8000),
+        &["g711"],
+        &Setup {
+            srtp: true,
+            ..Setup::default()
+        },
+    ) else {
+        return;
+    };
+    assert_tone(&out.heard);
+    let rec = out.cdrs.lines().next().expect("a call record");
+    assert!(rec.contains("\"disposition\":\"answered\""), "{rec}");
+    assert!(
+        !rec.contains("null]"),
+        "the relay opened SRTP from both phones: {rec}"
+    );
 }

@@ -121,3 +121,37 @@ fn echo_test_number_answers_and_sends_every_packet_back() {
         .expect("timeout");
     assert!(rtp.recv_from(&mut [0u8; 64]).is_err(), "echo stopped");
 }
+
+#[test]
+fn echo_test_refuses_an_srtp_offer() {
+    if !testkit::peer("sipp") {
+        return;
+    }
+    let dir = temp_dir("echo-srtp");
+    let users = "[[users]]\nextension = \"201\"\npassword = \"p201\"\n";
+    let config = format!("{EPHEMERAL_SIP}[media]\nrtp_ports = \"32700-32719\"\n{users}");
+    let pbx = Pbx::start(&dir, &config);
+    let target = pbx.addr("udp");
+    let port = sipp::free_udp_port();
+    sipp_registered(&dir, &target.to_string(), "201", "p201", port);
+    let sip = UdpSocket::bind(("127.0.0.1", port)).expect("the registered port");
+    sip.set_read_timeout(Some(Duration::from_secs(3)))
+        .expect("timeout");
+    let sdp = "v=0\r\no=- 5 5 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+               m=audio 4000 RTP/SAVP 0\r\n\
+               a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n";
+    let invite = format!(
+        "INVITE sip:*43@127.0.0.1 SIP/2.0\r\n\
+         Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bKsavp;rport\r\n\
+         Max-Forwards: 70\r\nFrom: <sip:201@127.0.0.1>;tag=savp\r\nTo: <sip:*43@127.0.0.1>\r\n\
+         Call-ID: echo-savp@127.0.0.1\r\nCSeq: 1 INVITE\r\nContact: <sip:201@127.0.0.1:{port}>\r\n\
+         Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
+        sdp.len()
+    );
+    sip.send_to(invite.as_bytes(), target).expect("send");
+    let answer = final_response(&sip);
+    assert!(
+        answer.starts_with("SIP/2.0 488 SRTP not available"),
+        "{answer}"
+    );
+}

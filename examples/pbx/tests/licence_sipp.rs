@@ -141,3 +141,37 @@ fn mv4_restricted_mode_withholds_caller_id_and_refuses_feature_codes_and_transfe
     assert!(line.starts_with("SIP/2.0 403"), "{line}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn mv40_srtp_offer_is_refused_without_the_secure_voip_licence() {
+    if !testkit::peer("sipp") {
+        return;
+    }
+    let dir = temp_dir("sipp-mv40");
+    // Terminal licences, but no Secure VoIP.
+    let config = format!(
+        "{EPHEMERAL_SIP}[media]\nrtp_ports = \"31540-31559\"\n{}{USERS}",
+        licence(&dir, 2)
+    );
+    let pbx = Pbx::start(&dir, &config);
+    let target = pbx.addr("udp").to_string();
+    let (a, b) = (sipp::free_udp_port(), sipp::free_udp_port());
+    sipp_registered(&dir, &target, "201", "s3cret-201", a);
+    sipp_registered(&dir, &target, "202", "s3cret-202", b);
+    let sock = UdpSocket::bind(("127.0.0.1", a)).expect("201's port");
+    let sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+               m=audio 4000 RTP/SAVP 0\r\na=rtpmap:0 PCMU/8000\r\n\
+               a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n";
+    let invite = format!(
+        "INVITE sip:202@127.0.0.1 SIP/2.0\r\n\
+         Via: SIP/2.0/UDP 127.0.0.1:{a};branch=z9hG4bKmv40;rport\r\n\
+         Max-Forwards: 70\r\nFrom: <sip:201@127.0.0.1>;tag=mv40\r\nTo: <sip:202@127.0.0.1>\r\n\
+         Call-ID: mv40-srtp\r\nCSeq: 1 INVITE\r\nContact: <sip:201@127.0.0.1:{a}>\r\n\
+         Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
+        sdp.len()
+    );
+    let to: SocketAddr = target.parse().expect("addr");
+    let line = status_of(&sock, to, &invite);
+    assert_eq!(line, "SIP/2.0 488 SRTP not available");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use codecs::CodecKind;
-use pbx::media::{CallRelay, LegSpec, PortAllocator, RelayError};
+use pbx::media::{CallRelay, LegSpec, LegSrtp, PortAllocator, RelayError};
 use rtp_media::budget::{BudgetConfig, MediaBudget, Refusal};
 use rtp_media::relay::Leg;
 use rtp_media::rtp::{PayloadType, RtpHeader, RtpPacket, Ssrc};
@@ -19,6 +19,10 @@ fn budget(connections: u32) -> Arc<Mutex<MediaBudget>> {
         connections,
         ..BudgetConfig::default()
     })))
+}
+
+fn plain() -> [LegSrtp; 2] {
+    [LegSrtp::default(), LegSrtp::default()]
 }
 
 fn spec(remote: SocketAddr, codec: CodecKind, pt: u8) -> LegSpec {
@@ -59,6 +63,7 @@ async fn mv_36_symmetric_relay_latches_and_reports() {
             spec(a_signalled, CodecKind::Pcmu, 0),
             spec(phone_b.local_addr().expect("addr"), CodecKind::Pcmu, 0),
         ],
+        plain(),
     )
     .await
     .expect("relay");
@@ -111,13 +116,13 @@ async fn mv_36_budget_refuses_the_third_relayed_call() {
         spec(peer, CodecKind::Pcma, 8),
         spec(peer, CodecKind::Pcma, 8),
     ];
-    let one = CallRelay::start(&ports, &b, LO, legs)
+    let one = CallRelay::start(&ports, &b, LO, legs, plain())
         .await
         .expect("2 of 5");
-    let two = CallRelay::start(&ports, &b, LO, legs)
+    let two = CallRelay::start(&ports, &b, LO, legs, plain())
         .await
         .expect("4 of 5");
-    match CallRelay::start(&ports, &b, LO, legs).await {
+    match CallRelay::start(&ports, &b, LO, legs, plain()).await {
         Err(RelayError::Budget(Refusal::Connections {
             available: 1,
             limit: 5,
@@ -126,7 +131,7 @@ async fn mv_36_budget_refuses_the_third_relayed_call() {
         other => panic!("expected a connections refusal, got {other:?}"),
     }
     let _ = one.stop().await;
-    let three = CallRelay::start(&ports, &b, LO, legs)
+    let three = CallRelay::start(&ports, &b, LO, legs, plain())
         .await
         .expect("room again");
     drop((two, three));
@@ -155,6 +160,7 @@ async fn opus_phone_to_pcmu_phone_is_transcoded() {
             spec(phone_a.local_addr().expect("addr"), CodecKind::Opus, 111),
             spec(phone_b.local_addr().expect("addr"), CodecKind::Pcmu, 0),
         ],
+        plain(),
     )
     .await
     .expect("relay");
@@ -215,7 +221,7 @@ async fn mv_36_callee_codec_at_answer_turns_on_transcoding_and_maps_dtmf_events(
     let mut a = spec(phone_a.local_addr().expect("addr"), CodecKind::Opus, 96);
     a.telephone_event = Some(97);
     let a_only = LegSpec { remote: None, ..a };
-    let mut relay = CallRelay::start(&ports, &b, LO, [a, a_only])
+    let mut relay = CallRelay::start(&ports, &b, LO, [a, a_only], plain())
         .await
         .expect("relay");
     let snap = b.lock().expect("lock").snapshot();
@@ -226,7 +232,9 @@ async fn mv_36_callee_codec_at_answer_turns_on_transcoding_and_maps_dtmf_events(
     );
     let mut callee = spec(phone_b.local_addr().expect("addr"), CodecKind::Pcmu, 0);
     callee.telephone_event = Some(101);
-    relay.set_leg_b(callee).expect("budget has room");
+    relay
+        .set_leg_b(callee, LegSrtp::default())
+        .expect("budget has room");
     let snap = b.lock().expect("lock").snapshot();
     assert_eq!(
         (snap.connections, snap.g711),
@@ -265,4 +273,71 @@ async fn mv_36_callee_codec_at_answer_turns_on_transcoding_and_maps_dtmf_events(
     let _ = relay.stop().await;
     let snap = b.lock().expect("lock").snapshot();
     assert_eq!((snap.connections, snap.g711), (0, 0), "all returned");
+}
+
+/// MV-40: leg A is SRTP (the phone's key and ours), leg B plain. What A protects reaches B
+/// in clear; what B sends reaches A protected with our key; a forged packet goes nowhere.
+#[tokio::test]
+async fn mv_40_srtp_leg_is_opened_and_sealed_with_separate_keys() {
+    use rtp_media::sdes::CryptoAttribute;
+    use rtp_media::srtp::SrtpProfile;
+    let ports = PortAllocator::new("31840-31859".parse().expect("range"));
+    let b = budget(250);
+    let phone_a = UdpSocket::bind("127.0.0.1:0").await.expect("bind");
+    let phone_b = UdpSocket::bind("127.0.0.1:0").await.expect("bind");
+    let suite = SrtpProfile::AesCm128HmacSha1_80;
+    let a_key = CryptoAttribute::new(1, suite, &[0x11; 30]).expect("key");
+    let ours = CryptoAttribute::new(1, suite, &[0x22; 30]).expect("key");
+    let keys = || {
+        [
+            LegSrtp::sdes(&a_key, &ours).expect("contexts"),
+            LegSrtp::default(),
+        ]
+    };
+    let legs = [
+        spec(phone_a.local_addr().expect("addr"), CodecKind::Pcmu, 0),
+        spec(phone_b.local_addr().expect("addr"), CodecKind::Pcmu, 0),
+    ];
+    // Without the Secure VoIP licence the budget refuses a secure connection.
+    match CallRelay::start(&ports, &b, LO, legs, keys()).await {
+        Err(RelayError::Budget(Refusal::SecureVoipNotLicensed)) => {}
+        other => panic!("{other:?}"),
+    }
+    b.lock().expect("lock").set_secure_voip_licensed(true);
+    let relay = CallRelay::start(&ports, &b, LO, legs, keys())
+        .await
+        .expect("relay");
+    assert_eq!(b.lock().expect("lock").snapshot().connections, 2);
+    let (ra, rb) = (relay.local_addr(Leg::A), relay.local_addr(Leg::B));
+    let (mut a_tx, mut a_rx) = (a_key.context().expect("ctx"), ours.context().expect("ctx"));
+    for seq in 0..5u16 {
+        let mut p = rtp(0, seq, u32::from(seq) * 160, &[0x42; 160]);
+        let n = p.len();
+        p.resize(n + 16, 0);
+        let n = a_tx.protect_rtp(&mut p, n).expect("protect");
+        phone_a.send_to(&p[..n], ra).await.expect("send");
+        let (got, _) = recv(&phone_b).await.expect("B gets A's audio");
+        let q = RtpPacket::parse(&got).expect("plain RTP at B");
+        assert_eq!(q.payload(), &[0x42u8; 160][..], "decrypted");
+    }
+    // A packet that does not authenticate is dropped.
+    let mut forged = rtp(0, 9, 1440, &[0x42; 160]);
+    forged.extend_from_slice(&[0; 10]);
+    phone_a.send_to(&forged, ra).await.expect("send");
+    assert!(recv(&phone_b).await.is_none(), "forged SRTP relayed");
+    // B's plain RTP reaches A sealed with our key.
+    phone_b
+        .send_to(&rtp(0, 1, 0, &[0x33; 160]), rb)
+        .await
+        .expect("send");
+    let (mut got, _) = recv(&phone_a).await.expect("A gets B's audio");
+    assert_ne!(&got[12..172], &[0x33u8; 160][..], "not in clear");
+    let n = a_rx
+        .unprotect_rtp(&mut got)
+        .expect("authenticates with our key");
+    assert_eq!(
+        RtpPacket::parse(&got[..n]).expect("rtp").payload(),
+        &[0x33u8; 160][..]
+    );
+    relay.stop().await;
 }

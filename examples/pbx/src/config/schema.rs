@@ -121,7 +121,8 @@ pub struct MediaConfig {
     pub ptime_ms: u32,
     /// Simultaneous media connections (MV-36: 250; a relayed leg costs 2).
     pub connections: u32,
-    /// Offer SRTP (SDES) when the Secure VoIP licence allows it (MV-40).
+    /// Relay SRTP calls (RTP/SAVP with SDES keys, each leg keyed apart) when the Secure VoIP
+    /// licence allows it (MV-40); otherwise such offers are refused with 488.
     pub srtp: bool,
 }
 
@@ -139,7 +140,7 @@ impl Default for MediaConfig {
                 .collect(),
             ptime_ms: 20,
             connections: 250,
-            srtp: false,
+            srtp: true,
         }
     }
 }

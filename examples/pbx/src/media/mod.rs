@@ -10,4 +10,4 @@ mod transcode;
 
 pub use echo::Echo;
 pub use ports::PortAllocator;
-pub use relay::{CallRelay, LegSpec, RelayError, RelayReport};
+pub use relay::{CallRelay, LegSpec, LegSrtp, RelayError, RelayReport};

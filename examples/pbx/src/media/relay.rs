@@ -13,7 +13,10 @@ use rtp_media::budget::{Grant, MediaBudget, MediaRequest, Refusal, VoipCodec};
 use rtp_media::relay::{Leg, RelayConfig, RelayStats, RtpRelay};
 use rtp_media::rtcp::{RtcpPacket, parse_compound};
 use rtp_media::rtp::{RtpPacket, is_rtcp};
+use rtp_media::sdes::CryptoAttribute;
+use rtp_media::srtp::{SrtpContext, SrtpError};
 use rtp_media::stats::{ReceiverStats, StatsConfig};
+use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
@@ -49,6 +52,31 @@ impl LegSpec {
     fn same_media(&self, other: &Self) -> bool {
         (self.codec, self.payload_type, self.telephone_event)
             == (other.codec, other.payload_type, other.telephone_event)
+    }
+}
+
+/// SRTP of one leg (MV-40): `inbound` unprotects what the phone sends (with its key),
+/// `outbound` protects what the relay sends it (with ours). A leg without `inbound` takes
+/// plain RTP.
+#[derive(Debug, Default)]
+pub struct LegSrtp {
+    /// The phone's key.
+    pub inbound: Option<SrtpContext>,
+    /// Our key.
+    pub outbound: Option<SrtpContext>,
+}
+
+impl LegSrtp {
+    /// A secure leg: the phone sends with `phone`, we send with `ours` (SDES attributes).
+    pub fn sdes(phone: &CryptoAttribute, ours: &CryptoAttribute) -> Result<Self, SrtpError> {
+        Ok(Self {
+            inbound: Some(phone.context()?),
+            outbound: Some(ours.context()?),
+        })
+    }
+
+    fn is_secure(&self) -> bool {
+        self.inbound.is_some() || self.outbound.is_some()
     }
 }
 
@@ -107,6 +135,7 @@ impl Drop for Budgeted {
 struct Update {
     specs: [LegSpec; 2],
     codecs: Option<[RtpTranscoder; 2]>,
+    srtp: Option<(Leg, LegSrtp)>,
 }
 
 /// A running relay; stop it with [`CallRelay::stop`] (dropping it also stops it).
@@ -114,6 +143,8 @@ struct Update {
 pub struct CallRelay {
     addrs: [SocketAddr; 2],
     specs: [LegSpec; 2],
+    /// Which legs use SRTP (a secure connection, MV-40).
+    secure: [bool; 2],
     held: Option<Budgeted>,
     updates: mpsc::UnboundedSender<Update>,
     stop: watch::Sender<bool>,
@@ -129,20 +160,24 @@ fn voip_codec(a: CodecKind, b: CodecKind) -> VoipCodec {
     }
 }
 
-fn media_request(legs: &[LegSpec; 2]) -> MediaRequest {
+fn media_request(legs: &[LegSpec; 2], secure: [bool; 2]) -> MediaRequest {
     let transcode = !legs[0].same_media(&legs[1]);
     MediaRequest::Connection {
         relayed: true,
         codec: transcode.then(|| voip_codec(legs[0].codec, legs[1].codec)),
-        secure: false,
+        secure: secure[0] || secure[1],
     }
 }
 
-fn allocate(budget: &Arc<Mutex<MediaBudget>>, legs: &[LegSpec; 2]) -> Result<Budgeted, RelayError> {
+fn allocate(
+    budget: &Arc<Mutex<MediaBudget>>,
+    legs: &[LegSpec; 2],
+    secure: [bool; 2],
+) -> Result<Budgeted, RelayError> {
     let grant = budget
         .lock()
         .map_err(|_| RelayError::NoPorts)?
-        .allocate(media_request(legs))?;
+        .allocate(media_request(legs, secure))?;
     Ok(Budgeted {
         budget: budget.clone(),
         grant,
@@ -161,15 +196,18 @@ fn transcoders(legs: &[LegSpec; 2]) -> Result<Option<[RtpTranscoder; 2]>, RelayE
 }
 
 impl CallRelay {
-    /// Allocates the budget (MV-36) and two port pairs on `ip`, and starts relaying.
+    /// Allocates the budget (MV-36) and two port pairs on `ip`, and starts relaying, with
+    /// SRTP on the legs that have keys (MV-40).
     pub async fn start(
         ports: &PortAllocator,
         budget: &Arc<Mutex<MediaBudget>>,
         ip: IpAddr,
         legs: [LegSpec; 2],
+        srtp: [LegSrtp; 2],
     ) -> Result<Self, RelayError> {
         let codecs = transcoders(&legs)?;
-        let held = allocate(budget, &legs)?;
+        let secure = [srtp[0].is_secure(), srtp[1].is_secure()];
+        let held = allocate(budget, &legs, secure)?;
         let a = ports.bind(ip).await.ok_or(RelayError::NoPorts)?;
         let b = ports.bind(ip).await.ok_or(RelayError::NoPorts)?;
         let addrs = [
@@ -179,7 +217,7 @@ impl CallRelay {
         let (stop, stop_rx) = watch::channel(false);
         let (updates, updates_rx) = mpsc::unbounded_channel();
         let (report_tx, report) = oneshot::channel();
-        let mut state = State::new(legs, codecs);
+        let mut state = State::new(legs, codecs, srtp);
         let task = tokio::spawn(async move {
             state.run([a, b], stop_rx, updates_rx).await;
             let _ = report_tx.send(state.report());
@@ -187,6 +225,7 @@ impl CallRelay {
         Ok(Self {
             addrs,
             specs: legs,
+            secure,
             held: Some(held),
             updates,
             stop,
@@ -198,33 +237,37 @@ impl CallRelay {
     /// The callee answered: leg B now sends `b` (its codec may differ from leg A's, and then
     /// the relay transcodes). The budget grant follows: a transcoded connection also takes a
     /// codec channel (MV-36). On a refusal nothing changes.
-    pub fn set_leg_b(&mut self, b: LegSpec) -> Result<(), RelayError> {
-        self.set_leg(Leg::B, b)
+    pub fn set_leg_b(&mut self, b: LegSpec, srtp: LegSrtp) -> Result<(), RelayError> {
+        self.set_leg(Leg::B, b, srtp)
     }
 
     /// `leg` now talks to another phone sending `spec` (a transfer replaced that party); as
     /// [`CallRelay::set_leg_b`] otherwise.
-    pub fn set_leg(&mut self, leg: Leg, spec: LegSpec) -> Result<(), RelayError> {
+    pub fn set_leg(&mut self, leg: Leg, spec: LegSpec, srtp: LegSrtp) -> Result<(), RelayError> {
         let mut legs = self.specs;
         legs[idx(leg)] = spec;
+        let mut secure = self.secure;
+        secure[idx(leg)] = srtp.is_secure();
         let codecs = transcoders(&legs)?;
-        if media_request(&legs) != media_request(&self.specs)
+        if media_request(&legs, secure) != media_request(&self.specs, self.secure)
             && let Some(old) = self.held.take()
         {
             let budget = old.budget.clone();
             drop(old); // release first: the new grant may need the same units
-            match allocate(&budget, &legs) {
+            match allocate(&budget, &legs, secure) {
                 Ok(h) => self.held = Some(h),
                 Err(e) => {
-                    self.held = allocate(&budget, &self.specs).ok();
+                    self.held = allocate(&budget, &self.specs, self.secure).ok();
                     return Err(e);
                 }
             }
         }
         self.specs = legs;
+        self.secure = secure;
         let _ = self.updates.send(Update {
             specs: legs,
             codecs,
+            srtp: Some((leg, srtp)),
         });
         Ok(())
     }
@@ -255,6 +298,7 @@ impl Drop for CallRelay {
 
 struct State {
     specs: [LegSpec; 2],
+    crypto: Crypto,
     rtp: RtpRelay,
     rtcp: RtpRelay,
     codecs: Option<[RtpTranscoder; 2]>,
@@ -275,7 +319,7 @@ fn now() -> Instant {
 }
 
 impl State {
-    fn new(specs: [LegSpec; 2], codecs: Option<[RtpTranscoder; 2]>) -> Self {
+    fn new(specs: [LegSpec; 2], codecs: Option<[RtpTranscoder; 2]>, srtp: [LegSrtp; 2]) -> Self {
         let mut rtp = RtpRelay::new(RelayConfig::default());
         let mut rtcp = RtpRelay::new(RelayConfig {
             continuity: false,
@@ -289,6 +333,10 @@ impl State {
         }
         Self {
             specs,
+            crypto: Crypto {
+                legs: srtp,
+                scratch: vec![0; 2048],
+            },
             rtp,
             rtcp,
             codecs,
@@ -309,6 +357,9 @@ impl State {
         }
         self.specs = u.specs;
         self.codecs = u.codecs;
+        if let Some((leg, srtp)) = u.srtp {
+            self.crypto.legs[idx(leg)] = srtp;
+        }
     }
 
     async fn run(
@@ -333,12 +384,16 @@ impl State {
             };
             let Ok((n, from)) = got else { continue };
             let i = idx(leg) + if rtcp { 2 } else { 0 };
+            let Some(n) = self.crypto.open(leg, rtcp, &mut bufs[i][..n]) else {
+                continue; // SRTP that does not authenticate, or plain RTP on a secure leg
+            };
             let packet = &mut bufs[i][..n];
             let t = now();
             if rtcp {
                 self.rtcp_stats(leg, packet);
                 if let Ok(tx) = self.rtcp.handle_datagram(t, leg, from, packet) {
-                    let _ = socks[idx(tx.via)].rtcp.send_to(packet, tx.to).await;
+                    let sock = &socks[idx(tx.via)].rtcp;
+                    self.crypto.send(sock, tx.via, true, packet, tx.to).await;
                 }
                 continue;
             }
@@ -348,12 +403,10 @@ impl State {
             };
             let sock = &socks[idx(tx.via)].rtp;
             match &mut self.codecs {
-                None => {
-                    let _ = sock.send_to(packet, tx.to).await;
-                }
+                None => self.crypto.send(sock, tx.via, false, packet, tx.to).await,
                 Some(c) => {
                     for out in c[idx(leg)].process(packet) {
-                        let _ = sock.send_to(out, tx.to).await;
+                        self.crypto.send(sock, tx.via, false, out, tx.to).await;
                     }
                 }
             }
@@ -419,6 +472,44 @@ impl State {
         RelayReport {
             legs: [leg(0), leg(1)],
             relay: self.rtp.stats(),
+        }
+    }
+}
+
+/// The SRTP contexts of both legs and a buffer to protect into.
+struct Crypto {
+    legs: [LegSrtp; 2],
+    scratch: Vec<u8>,
+}
+
+impl Crypto {
+    /// Unprotects a datagram from `leg` in place: its plain length, or `None` to drop it.
+    /// A leg without an inbound key passes datagrams unchanged.
+    fn open(&mut self, leg: Leg, rtcp: bool, buf: &mut [u8]) -> Option<usize> {
+        match &mut self.legs[idx(leg)].inbound {
+            None => Some(buf.len()),
+            Some(ctx) if rtcp => ctx.unprotect_rtcp(buf).ok(),
+            Some(ctx) => ctx.unprotect_rtp(buf).ok(),
+        }
+    }
+
+    /// Sends `data` out of leg `via` to `to`, protected with our key when the leg has one.
+    async fn send(&mut self, sock: &UdpSocket, via: Leg, rtcp: bool, data: &[u8], to: SocketAddr) {
+        let Some(ctx) = &mut self.legs[idx(via)].outbound else {
+            let _ = sock.send_to(data, to).await;
+            return;
+        };
+        let Some(buf) = self.scratch.get_mut(..data.len()) else {
+            return;
+        };
+        buf.copy_from_slice(data);
+        let sealed = if rtcp {
+            ctx.protect_rtcp(&mut self.scratch, data.len())
+        } else {
+            ctx.protect_rtp(&mut self.scratch, data.len())
+        };
+        if let Ok(n) = sealed {
+            let _ = sock.send_to(&self.scratch[..n], to).await;
         }
     }
 }

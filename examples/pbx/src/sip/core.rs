@@ -13,11 +13,12 @@ use std::sync::{Arc, Mutex};
 use rtp_media::budget::MediaBudget;
 use rtp_media::relay::Leg;
 
-use super::b2bua::{MediaAction, Pbx};
+use super::b2bua::{LegKeys, MediaAction, Pbx};
+use super::sdp::Audio;
 use super::{ConnId, Inbound, Outbound, Received, Transport, Transports};
 use crate::cdr::CdrWriter;
 use crate::config::ShutdownMode;
-use crate::media::{CallRelay, Echo, LegSpec, PortAllocator, RelayReport};
+use crate::media::{CallRelay, Echo, LegSpec, LegSrtp, PortAllocator, RelayReport};
 use crate::notice::Notice;
 use sip_core::dos::{Change, DosGuard};
 
@@ -99,16 +100,22 @@ impl Media {
 
     async fn act(&mut self, pbx: &mut Pbx, action: MediaAction) {
         match action {
-            MediaAction::Start { call, a } => {
-                let spec = |remote| LegSpec {
-                    remote,
-                    codec: a.codec,
-                    payload_type: a.payload_type,
-                    telephone_event: a.telephone_event,
-                };
+            MediaAction::Start { call, a, srtp } => {
                 // Leg B takes the callee's codec when it answers (MediaAction::Answer).
-                let legs = [spec(a.remote), spec(None)];
-                match CallRelay::start(&self.ports, &self.budget, self.ip, legs).await {
+                let legs = [leg_spec(&a, a.remote), leg_spec(&a, None)];
+                let keys = [
+                    srtp_of(srtp.as_ref().map(|(k, _)| k)),
+                    Ok(LegSrtp::default()),
+                ];
+                let relay = match keys {
+                    [Ok(a_keys), Ok(b_keys)] => {
+                        CallRelay::start(&self.ports, &self.budget, self.ip, legs, [a_keys, b_keys])
+                            .await
+                            .map_err(|e| e.to_string())
+                    }
+                    _ => Err("unusable SRTP key".to_owned()),
+                };
+                match relay {
                     Ok(relay) => {
                         let local = [relay.local_addr(Leg::A), relay.local_addr(Leg::B)];
                         self.relays.insert(call, relay);
@@ -120,32 +127,26 @@ impl Media {
                     }
                 }
             }
-            MediaAction::Answer { call, b } => {
-                let spec = LegSpec {
-                    remote: b.remote,
-                    codec: b.codec,
-                    payload_type: b.payload_type,
-                    telephone_event: b.telephone_event,
-                };
-                let ok = match self.relays.get_mut(&call) {
-                    Some(relay) => relay
-                        .set_leg_b(spec)
+            MediaAction::Answer { call, b, srtp } => {
+                let ok = match (self.relays.get_mut(&call), srtp_of(srtp.as_ref())) {
+                    (Some(relay), Ok(keys)) => relay
+                        .set_leg_b(leg_spec(&b, b.remote), keys)
                         .map_err(|e| warn!(call, "relay cannot take the callee's codec: {e}"))
                         .is_ok(),
-                    None => false,
+                    _ => false,
                 };
                 pbx.media_answered(now(), call, ok);
             }
-            MediaAction::Retarget { call, leg, audio } => {
-                let spec = LegSpec {
-                    remote: audio.remote,
-                    codec: audio.codec,
-                    payload_type: audio.payload_type,
-                    telephone_event: audio.telephone_event,
-                };
+            MediaAction::Retarget {
+                call,
+                leg,
+                audio,
+                srtp,
+            } => {
                 let leg = if leg == 0 { Leg::A } else { Leg::B };
                 if let Some(relay) = self.relays.get_mut(&call)
-                    && let Err(e) = relay.set_leg(leg, spec)
+                    && let Ok(keys) = srtp_of(srtp.as_ref())
+                    && let Err(e) = relay.set_leg(leg, leg_spec(&audio, audio.remote), keys)
                 {
                     warn!(call, "relay keeps its codecs after the transfer: {e}");
                 }
@@ -344,5 +345,23 @@ async fn sleep_until(at: Option<Instant>) {
     match at {
         Some(t) => tokio::time::sleep_until(t.into()).await,
         None => std::future::pending().await,
+    }
+}
+
+/// The relay leg for a phone's `audio`, sending from `remote`.
+fn leg_spec(audio: &Audio, remote: Option<SocketAddr>) -> LegSpec {
+    LegSpec {
+        remote,
+        codec: audio.codec,
+        payload_type: audio.payload_type,
+        telephone_event: audio.telephone_event,
+    }
+}
+
+/// The relay's SRTP for a leg with `keys` (plain without).
+fn srtp_of(keys: Option<&LegKeys>) -> Result<LegSrtp, rtp_media::srtp::SrtpError> {
+    match keys {
+        Some(k) => LegSrtp::sdes(&k.phone, &k.ours),
+        None => Ok(LegSrtp::default()),
     }
 }

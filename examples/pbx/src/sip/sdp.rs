@@ -7,6 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use bytes::Bytes;
 use codecs::CodecKind;
+use rtp_media::sdes::CryptoAttribute;
 use rtp_media::sdp::{Attribute, Connection, MediaDescription, SessionDescription};
 
 /// The first audio stream of an SDP body: where the phone receives and its first codec.
@@ -20,6 +21,52 @@ pub struct Audio {
     pub payload_type: u8,
     /// The RFC 4733 `telephone-event` payload type, if offered.
     pub telephone_event: Option<u8>,
+}
+
+/// What a phone sends its media to on one leg: the relay's address and, when that leg uses
+/// SRTP, the key we send with (RFC 4568 SDES: each side declares the key it sends with).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Local {
+    /// The relay's address for the leg.
+    pub addr: SocketAddr,
+    /// Our `a=crypto` for the leg, when it is secure.
+    pub crypto: Option<CryptoAttribute>,
+}
+
+impl Local {
+    /// A plain RTP leg at `addr`.
+    pub const fn plain(addr: SocketAddr) -> Self {
+        Self { addr, crypto: None }
+    }
+}
+
+/// How an audio stream is protected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Srtp {
+    /// RTP/AVP: plain RTP.
+    Plain,
+    /// RTP/SAVP with SDES: the first `a=crypto` with a suite we support.
+    Sdes(CryptoAttribute),
+    /// RTP/SAVP (or SAVPF) without a key we can use (e.g. DTLS-SRTP only).
+    Unsupported,
+}
+
+/// How the audio stream of `body` is protected (`None` without an audio stream).
+pub fn srtp(body: &[u8]) -> Option<Srtp> {
+    let sdp = SessionDescription::parse(std::str::from_utf8(body).ok()?).ok()?;
+    let m = sdp
+        .media
+        .iter()
+        .find(|m| m.kind == "audio" && m.port != 0)?;
+    if !m.protocol.to_ascii_uppercase().contains("SAVP") {
+        return Some(Srtp::Plain);
+    }
+    let key = m
+        .attributes
+        .iter()
+        .filter(|a| a.name.eq_ignore_ascii_case("crypto"))
+        .find_map(|a| CryptoAttribute::parse(a.value.as_deref()?).ok());
+    Some(key.map_or(Srtp::Unsupported, Srtp::Sdes))
 }
 
 fn codec_of(encoding: &str) -> Option<CodecKind> {
@@ -106,8 +153,8 @@ fn codecs_in(m: &MediaDescription) -> Vec<CodecKind> {
 /// The caller's offer for the callee: pointed at the relay (`addr`), with every codec the
 /// relay can transcode that the caller did not offer appended after the caller's own, so a
 /// callee that shares a codec with the caller picks it and one that does not can still answer.
-pub fn widen(body: &[u8], addr: SocketAddr) -> Option<Bytes> {
-    let text = rewrite(body, addr)?;
+pub fn widen(body: &[u8], to: &Local) -> Option<Bytes> {
+    let text = rewrite(body, to)?;
     let mut sdp = SessionDescription::parse(std::str::from_utf8(&text).ok()?).ok()?;
     let m = audio_mut(&mut sdp)?;
     let have = codecs_in(m);
@@ -166,8 +213,8 @@ pub fn widen(body: &[u8], addr: SocketAddr) -> Option<Bytes> {
 /// another codec or telephone-event than `caller` (the caller's first), the audio formats
 /// become the caller's codec and telephone-event, with their rtpmap/fmtp lines from the
 /// caller's `offer`.
-pub fn narrow(answer: &[u8], offer: &[u8], caller: &Audio, addr: SocketAddr) -> Option<Bytes> {
-    let text = rewrite(answer, addr)?;
+pub fn narrow(answer: &[u8], offer: &[u8], caller: &Audio, to: &Local) -> Option<Bytes> {
+    let text = rewrite(answer, to)?;
     let callee = audio(&text)?;
     if (callee.codec, callee.payload_type, callee.telephone_event)
         == (caller.codec, caller.payload_type, caller.telephone_event)
@@ -180,7 +227,7 @@ pub fn narrow(answer: &[u8], offer: &[u8], caller: &Audio, addr: SocketAddr) -> 
 /// The PBX's own answer to `offer` (the echo test): the phone's first codec and its
 /// telephone-event, at `addr`, with an origin line of ours.
 pub fn answer_own(offer: &[u8], phone: &Audio, addr: SocketAddr) -> Option<Bytes> {
-    let text = rewrite(offer, addr)?;
+    let text = rewrite(offer, &Local::plain(addr))?;
     let mut sdp = SessionDescription::parse(std::str::from_utf8(&text).ok()?).ok()?;
     sdp.origin.username = "pbxkit".to_owned();
     sdp.origin.address_type = if addr.is_ipv4() { "IP4" } else { "IP6" }.to_owned();
@@ -225,9 +272,11 @@ fn restrict(text: &[u8], defining: &[u8], keep: &Audio) -> Option<Bytes> {
     Some(Bytes::from(sdp.to_string()))
 }
 
-/// `body` with every connection address set to `addr`'s IP and the first audio port to its
-/// port: the phone then sends its RTP to the relay.
-pub fn rewrite(body: &[u8], addr: SocketAddr) -> Option<Bytes> {
+/// `body` with every connection address set to the leg's relay IP and the first audio port to
+/// its port, so the phone sends its RTP to the relay; the audio stream's keys become ours for
+/// a secure leg (RTP/SAVP), and a plain leg carries none (RTP/AVP).
+pub fn rewrite(body: &[u8], to: &Local) -> Option<Bytes> {
+    let addr = to.addr;
     let mut sdp = SessionDescription::parse(std::str::from_utf8(body).ok()?).ok()?;
     let conn = Connection {
         address_type: if addr.is_ipv4() { "IP4" } else { "IP6" }.to_owned(),
@@ -241,6 +290,17 @@ pub fn rewrite(body: &[u8], addr: SocketAddr) -> Option<Bytes> {
     m.port = addr.port();
     if m.connection.is_some() || !session_level {
         m.connection = Some(conn);
+    }
+    let had_keys = m.protocol.to_ascii_uppercase().contains("SAVP");
+    m.attributes
+        .retain(|a| !a.name.eq_ignore_ascii_case("crypto"));
+    match &to.crypto {
+        Some(c) => {
+            m.protocol = "RTP/SAVP".to_owned();
+            m.attributes.push(Attribute::value("crypto", c.to_string()));
+        }
+        None if had_keys => m.protocol = "RTP/AVP".to_owned(),
+        None => {}
     }
     Some(Bytes::from(sdp.to_string()))
 }
@@ -257,7 +317,7 @@ mod tests {
         assert_eq!(a.remote, Some("192.0.2.10:40000".parse().expect("addr")));
         assert_eq!((a.codec, a.payload_type), (CodecKind::Pcma, 8));
         let relay: SocketAddr = "127.0.0.1:31000".parse().expect("addr");
-        let out = rewrite(OFFER, relay).expect("rewritten");
+        let out = rewrite(OFFER, &Local::plain(relay)).expect("rewritten");
         let b = audio(&out).expect("still audio");
         assert_eq!(b.remote, Some(relay));
         assert_eq!(
@@ -274,7 +334,7 @@ mod tests {
     #[test]
     fn widened_offer_keeps_the_callers_codecs_first_and_adds_the_transcodable_ones() {
         let relay: SocketAddr = "127.0.0.1:31002".parse().expect("addr");
-        let out = widen(OPUS_ONLY, relay).expect("widened");
+        let out = widen(OPUS_ONLY, &Local::plain(relay)).expect("widened");
         let sdp = SessionDescription::parse(std::str::from_utf8(&out).expect("utf8")).expect("sdp");
         let m = &sdp.media[0];
         let pts: Vec<u8> = m.payload_types().collect();
@@ -288,7 +348,7 @@ mod tests {
             Some((CodecKind::Opus, Some(relay)))
         );
         // A PCMU offer gets Opus on a free dynamic type, not one the caller uses.
-        let out = widen(OFFER, relay).expect("widened");
+        let out = widen(OFFER, &Local::plain(relay)).expect("widened");
         let text = String::from_utf8_lossy(&out).into_owned();
         assert!(text.contains("a=rtpmap:96 opus/48000/2"), "{text}");
         assert!(
@@ -302,7 +362,7 @@ mod tests {
         let relay: SocketAddr = "127.0.0.1:31000".parse().expect("addr");
         let caller = audio(OPUS_ONLY).expect("caller");
         assert_eq!(caller.telephone_event, Some(97));
-        let out = narrow(PCMU_ANSWER, OPUS_ONLY, &caller, relay).expect("narrowed");
+        let out = narrow(PCMU_ANSWER, OPUS_ONLY, &caller, &Local::plain(relay)).expect("narrowed");
         let text = String::from_utf8_lossy(&out).into_owned();
         assert!(text.contains("m=audio 31000 RTP/AVP 96 97\r\n"), "{text}");
         assert!(text.contains("a=rtpmap:96 opus/48000/2\r\n"), "{text}");
@@ -313,8 +373,14 @@ mod tests {
         );
         assert!(!text.contains("PCMU"), "{text}");
         // Same codec on both sides: only the address changes.
-        let same = narrow(OFFER, OFFER, &audio(OFFER).expect("a"), relay).expect("same");
-        assert_eq!(same, rewrite(OFFER, relay).expect("rewrite"));
+        let same = narrow(
+            OFFER,
+            OFFER,
+            &audio(OFFER).expect("a"),
+            &Local::plain(relay),
+        )
+        .expect("same");
+        assert_eq!(same, rewrite(OFFER, &Local::plain(relay)).expect("rewrite"));
     }
 
     const PCMU_ONLY: &[u8] = b"v=0\r\no=- 1 1 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\n";
@@ -322,7 +388,7 @@ mod tests {
     #[test]
     fn a_caller_without_events_is_offered_none_back_but_the_callee_gets_them() {
         let relay: SocketAddr = "127.0.0.1:31000".parse().expect("addr");
-        let wide = widen(PCMU_ONLY, relay).expect("widened");
+        let wide = widen(PCMU_ONLY, &Local::plain(relay)).expect("widened");
         let text = String::from_utf8_lossy(&wide).into_owned();
         assert!(
             text.contains("m=audio 31000 RTP/AVP 0 8 9 18 96 101\r\n"),
@@ -336,7 +402,7 @@ mod tests {
         // The callee answers PCMU with events: the caller, which has none, gets PCMU alone.
         let caller = audio(PCMU_ONLY).expect("caller");
         assert_eq!(caller.telephone_event, None);
-        let out = narrow(PCMU_ANSWER, PCMU_ONLY, &caller, relay).expect("narrowed");
+        let out = narrow(PCMU_ANSWER, PCMU_ONLY, &caller, &Local::plain(relay)).expect("narrowed");
         let text = String::from_utf8_lossy(&out).into_owned();
         assert!(text.contains("m=audio 31000 RTP/AVP 0\r\n"), "{text}");
         assert!(!text.contains("telephone-event"), "{text}");
@@ -346,5 +412,36 @@ mod tests {
     fn the_telephone_event_on_the_codecs_clock_is_chosen() {
         let two = b"v=0\r\no=- 1 1 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0 97 101\r\na=rtpmap:97 telephone-event/48000\r\na=rtpmap:101 telephone-event/8000\r\n";
         assert_eq!(audio(two).and_then(|a| a.telephone_event), Some(101));
+    }
+
+    const SAVP: &[u8] = b"v=0\r\no=- 1 1 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\nt=0 0\r\nm=audio 40000 RTP/SAVP 0\r\na=rtpmap:0 PCMU/8000\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n";
+
+    #[test]
+    fn mv40_srtp_keys_are_read_and_replaced_by_ours() {
+        let Some(Srtp::Sdes(theirs)) = srtp(SAVP) else {
+            panic!("SDES offer not recognised");
+        };
+        assert_eq!(theirs.tag, 1);
+        assert_eq!(srtp(OFFER), Some(Srtp::Plain));
+        let dtls = String::from_utf8_lossy(SAVP).replace("a=crypto", "a=fingerprint");
+        assert_eq!(srtp(dtls.as_bytes()), Some(Srtp::Unsupported));
+        // A secure leg gets our key, never the phone's.
+        let ours = CryptoAttribute::new(1, theirs.profile, &[7; 30]).expect("key");
+        let relay: SocketAddr = "127.0.0.1:31000".parse().expect("addr");
+        let leg = Local {
+            addr: relay,
+            crypto: Some(ours.clone()),
+        };
+        let text = String::from_utf8_lossy(&rewrite(SAVP, &leg).expect("rewritten")).into_owned();
+        assert!(text.contains("m=audio 31000 RTP/SAVP 0\r\n"), "{text}");
+        assert!(text.contains(&format!("a=crypto:{ours}\r\n")), "{text}");
+        assert_eq!(text.matches("a=crypto").count(), 1, "{text}");
+        // A plain leg carries no key and says RTP/AVP.
+        let text =
+            String::from_utf8_lossy(&rewrite(SAVP, &Local::plain(relay)).expect("rw")).into_owned();
+        assert!(
+            text.contains("RTP/AVP 0") && !text.contains("crypto"),
+            "{text}"
+        );
     }
 }

@@ -76,9 +76,10 @@ impl Pbx {
         let z = 1 - x2;
         let offer = c1
             .relay
+            .clone()
             .zip(c1.sdp[1 - x1].clone())
             .filter(|_| c2.answered && leg(c2, z).dialog.is_some())
-            .and_then(|(relay, (_, y_sdp))| sdp::widen(&y_sdp, relay[x1]));
+            .and_then(|(relay, (_, y_sdp))| sdp::widen(&y_sdp, &relay[x1]));
         let Some(offer) = offer else {
             drop(
                 self.ep
@@ -159,10 +160,12 @@ impl Pbx {
         if let Some(audio) = sdp::audio(resp.body()) {
             c1.sdp[t.x1] = Some((audio, resp.body().clone()));
             c1.record.codecs[t.x1] = Some(audio.codec.to_string());
+            let srtp = super::srtp::retarget_keys(c1.relay.as_mut(), t.x1, resp.body());
             self.media.push_back(MediaAction::Retarget {
                 call: t.call1,
                 leg: t.x1 as u8,
                 audio,
+                srtp,
             });
         }
         if t.x1 == 0 {

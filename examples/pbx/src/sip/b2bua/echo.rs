@@ -40,6 +40,11 @@ impl Pbx {
             drop(self.ep.reply(now, tx, 488, "Not Acceptable Here"));
             return;
         }
+        if sdp::srtp(req.body()) != Some(sdp::Srtp::Plain) {
+            // The echo service speaks plain RTP only.
+            drop(self.ep.reply(now, tx, 488, "SRTP not available"));
+            return;
+        }
         self.next_call += 1;
         let id = self.next_call;
         self.by_a_invite.insert(tx, id);

@@ -94,17 +94,39 @@ impl Pbx {
         self.next_call += 1;
         let id = self.next_call;
         self.by_a_invite.insert(tx, id);
+        let relayed = self.settings.relay_ip.is_some();
+        let keys = if relayed {
+            match self.caller_keys(req.body()) {
+                Ok(k) => k,
+                Err(()) => {
+                    self.by_a_invite.remove(&tx);
+                    drop(self.ep.reply(now, tx, 488, "SRTP not available"));
+                    return;
+                }
+            }
+        } else {
+            None // direct media: the phones agree on SRTP between themselves
+        };
         let p = Pending {
             a_tx: tx,
             a_req: req,
             from,
             callee,
             trunk,
+            keys: keys.as_ref().map(|(_, ours)| ours.clone()),
         };
         match (self.settings.relay_ip, sdp::audio(p.a_req.body())) {
             (Some(_), Some(a)) => {
                 self.pending.insert(id, p);
-                self.media.push_back(MediaAction::Start { call: id, a });
+                let srtp = keys.map(|(phone, [a_ours, b_ours])| {
+                    let a_keys = LegKeys {
+                        phone,
+                        ours: a_ours,
+                    };
+                    (a_keys, b_ours)
+                });
+                self.media
+                    .push_back(MediaAction::Start { call: id, a, srtp });
             }
             _ => {
                 let body = (!p.a_req.body().is_empty()).then(|| p.a_req.body().clone());
@@ -120,7 +142,7 @@ impl Pbx {
         id: u64,
         p: Pending,
         body: Option<Bytes>,
-        relay: Option<[SocketAddr; 2]>,
+        relay: Option<[sdp::Local; 2]>,
     ) {
         let a_audio = sdp::audio(p.a_req.body());
         let record = Record {

@@ -20,8 +20,22 @@ impl Pbx {
             self.media.push_back(MediaAction::Stop { call });
             return;
         };
-        let body = sdp::widen(p.a_req.body(), local[1]);
-        self.dial(now, call, p, body, Some(local));
+        let [a_key, b_key] = match &p.keys {
+            Some([a, b]) => [Some(a.clone()), Some(b.clone())],
+            None => [None, None],
+        };
+        let locals = [
+            sdp::Local {
+                addr: local[0],
+                crypto: a_key,
+            },
+            sdp::Local {
+                addr: local[1],
+                crypto: b_key,
+            },
+        ];
+        let body = sdp::widen(p.a_req.body(), &locals[1]);
+        self.dial(now, call, p, body, Some(locals));
         self.process(now);
     }
 
@@ -63,7 +77,7 @@ impl Pbx {
     /// and, when the call is transcoded, narrowed to that leg's own codec.
     pub(super) fn body_for(call: &Call, m: &Message, towards_a: bool) -> Option<(String, Bytes)> {
         let (ct, body) = Self::body_of(m)?;
-        let Some(relay) = call.relay else {
+        let Some(relay) = &call.relay else {
             return Some((ct, body));
         };
         let i = usize::from(!towards_a);
@@ -75,8 +89,8 @@ impl Pbx {
             _ => false,
         };
         let out = match &call.sdp[i] {
-            Some((audio, defining)) if transcoded => sdp::narrow(&body, defining, audio, relay[i]),
-            _ => sdp::rewrite(&body, relay[i]),
+            Some((audio, defining)) if transcoded => sdp::narrow(&body, defining, audio, &relay[i]),
+            _ => sdp::rewrite(&body, &relay[i]),
         };
         Some((ct, out.unwrap_or(body)))
     }
@@ -100,15 +114,25 @@ impl Pbx {
         let Some(call) = self.calls.get_mut(&id) else {
             return false;
         };
-        let Some(b) = call.relay.and_then(|_| sdp::audio(resp.body())) else {
+        let Some(relay) = call.relay.as_mut() else {
+            return false;
+        };
+        let Some(b) = sdp::audio(resp.body()) else {
             return false;
         };
         if call.sdp[1].as_ref().is_some_and(|(old, _)| *old == b) {
             return false;
         }
+        // Leg B is secure when the callee answered our SRTP offer with its key; a plain
+        // answer makes it a plain leg (we send it no key from then on).
+        let srtp = srtp::leg_keys(resp.body(), relay[1].crypto.as_ref());
+        if srtp.is_none() {
+            relay[1].crypto = None;
+        }
         call.sdp[1] = Some((b, resp.body().clone()));
         call.record.codecs[1] = Some(b.codec.to_string());
-        self.media.push_back(MediaAction::Answer { call: id, b });
+        self.media
+            .push_back(MediaAction::Answer { call: id, b, srtp });
         true
     }
 }

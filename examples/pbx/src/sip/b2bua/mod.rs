@@ -23,6 +23,7 @@ use crate::cdr::{CdrRecord, Disposition};
 use crate::data::Credentials;
 use crate::delivery::wall_now;
 use crate::licence::LicenceMode;
+use rtp_media::sdes::CryptoAttribute;
 
 mod attended;
 mod dialog;
@@ -33,6 +34,7 @@ mod media;
 mod nat;
 mod register;
 mod shutdown;
+mod srtp;
 mod transfer;
 mod trunk;
 mod trunk_reg;
@@ -56,6 +58,8 @@ pub struct Settings {
     pub max_expires: u32,
     /// Most devices registered at once (MV-50).
     pub max_terminals: u32,
+    /// Relay SRTP calls (SDES) when the Secure VoIP licence allows it (MV-40).
+    pub srtp: bool,
     /// Interval of the keep-alives sent to devices behind a NAT (zero: none).
     pub nat_keepalive: Duration,
     /// Ringing time before the no-answer status.
@@ -87,7 +91,7 @@ pub struct Settings {
 }
 
 /// Media work for the core task, which owns the RTP sockets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MediaAction {
     /// Start a relay for `call` from the caller's offer, then call [`Pbx::media_ready`] or
     /// [`Pbx::media_failed`].
@@ -96,6 +100,8 @@ pub enum MediaAction {
         call: u64,
         /// The caller's audio.
         a: Audio,
+        /// SRTP (MV-40): leg A's keys, and our key for leg B.
+        srtp: Option<(LegKeys, CryptoAttribute)>,
     },
     /// The callee answered with `b`: set the relay's leg B to it (transcoding when it
     /// differs from the caller's), then call [`Pbx::media_answered`].
@@ -104,6 +110,8 @@ pub enum MediaAction {
         call: u64,
         /// The callee's audio.
         b: Audio,
+        /// Leg B's SRTP keys, when it is secure.
+        srtp: Option<LegKeys>,
     },
     /// Start the echo-test service for `call`, then call [`Pbx::media_ready`] (both
     /// addresses the echo's) or [`Pbx::media_failed`].
@@ -119,12 +127,24 @@ pub enum MediaAction {
         leg: u8,
         /// The new party's audio.
         audio: Audio,
+        /// The leg's SRTP keys, when it is secure.
+        srtp: Option<LegKeys>,
     },
     /// The call ended: stop its relay (or echo).
     Stop {
         /// The call.
         call: u64,
     },
+}
+
+/// The SRTP keys of one relayed leg (RFC 4568 SDES, MV-40): the phone's, which it sends
+/// with, and ours, which we send with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegKeys {
+    /// The phone's key (from its SDP).
+    pub phone: CryptoAttribute,
+    /// Our key (in the SDP we sent it).
+    pub ours: CryptoAttribute,
 }
 
 /// A call waiting for its relay.
@@ -135,6 +155,8 @@ struct Pending {
     from: (Transport, SocketAddr),
     callee: String,
     trunk: Option<(usize, TrunkDir)>,
+    /// Our SRTP keys for leg A and leg B, when the caller asked for SRTP.
+    keys: Option<[CryptoAttribute; 2]>,
 }
 
 /// What an INVITE to one device says: where, to whom, from whom.
@@ -184,8 +206,8 @@ struct Call {
     auth_tried: bool,
     ring_deadline: Option<Instant>,
     answered: bool,
-    /// The relay's address for leg A and for leg B, when media is relayed.
-    relay: Option<[SocketAddr; 2]>,
+    /// The relay's address (and our SRTP key) for leg A and for leg B, when media is relayed.
+    relay: Option<[sdp::Local; 2]>,
     /// Per leg: its audio and the SDP that defines its payload types (A's offer, B's answer).
     sdp: [Option<(Audio, Bytes)>; 2],
     /// For the call record: the caller's Call-ID, caller, callee, times, codec.

@@ -70,7 +70,7 @@ impl Pbx {
         let Some(call) = self.calls.get(&id) else {
             return;
         };
-        let (Some(relay), Some((_, y_sdp))) = (call.relay, call.sdp[1 - x].clone()) else {
+        let (Some(relay), Some((_, y_sdp))) = (call.relay.clone(), call.sdp[1 - x].clone()) else {
             drop(
                 self.ep
                     .reply(now, tx, 488, "Transfer needs the media relay"),
@@ -85,7 +85,7 @@ impl Pbx {
         };
         drop(self.ep.reply(now, tx, 202, "Accepted"));
         self.notify(now, id, x, 100, "Trying", false);
-        let body = sdp::widen(&y_sdp, relay[x]).map(|b| ("application/sdp".to_owned(), b));
+        let body = sdp::widen(&y_sdp, &relay[x]).map(|b| ("application/sdp".to_owned(), b));
         let branches = self.invite_devices(now, &target, &caller, 70, body);
         if branches.is_empty() {
             self.notify(now, id, x, 480, "Temporarily Unavailable", true);
@@ -221,10 +221,12 @@ impl Pbx {
         if let Some(audio) = sdp::audio(resp.body()) {
             call.sdp[t.x] = Some((audio, resp.body().clone()));
             call.record.codecs[t.x] = Some(audio.codec.to_string());
+            let srtp = super::srtp::retarget_keys(call.relay.as_mut(), t.x, resp.body());
             self.media.push_back(MediaAction::Retarget {
                 call: id,
                 leg: t.x as u8,
                 audio,
+                srtp,
             });
         }
         if t.x == 0 {
