@@ -1,5 +1,6 @@
 //! Virtual-clock AIN network: one master, N satellites, seeded link model (latency jitter,
-//! fragmentation, order kept per TCP connection), partitions and master restarts.
+//! fragmentation, order kept per TCP connection), partitions, master restarts, and optional
+//! frame duplication and reordering (`Net::set_chaos`).
 
 #![allow(dead_code, unreachable_pub)]
 
@@ -52,6 +53,11 @@ pub struct Net {
     rng: Rng,
     seed: u64,
     timing: Timing,
+    /// Per mille of frames duplicated, and of frames held back behind the next one.
+    chaos: (u64, u64),
+    held: BTreeMap<(ConnId, bool), Vec<u8>>,
+    /// Frames duplicated and frames reordered so far.
+    pub chaos_done: (u64, u64),
 }
 
 pub fn eid(i: usize) -> String {
@@ -101,6 +107,9 @@ impl Net {
             rng: Rng(seed | 1),
             seed,
             timing,
+            chaos: (0, 0),
+            held: BTreeMap::new(),
+            chaos_done: (0, 0),
         }
     }
 
@@ -115,7 +124,46 @@ impl Net {
         self.inflight.clear();
     }
 
+    /// From now on, `dup` per mille of frames arrive twice and `swap` per mille arrive after
+    /// the frame sent next on the same connection and direction (a faulty middlebox: the
+    /// byte stream stays well framed, the messages do not).
+    pub fn set_chaos(&mut self, dup: u64, swap: u64) {
+        self.chaos = (dup, swap);
+        if (dup, swap) == (0, 0) {
+            // Nothing stays held back once the chaos stops.
+            for ((conn, to_master), bytes) in std::mem::take(&mut self.held) {
+                let to = match (to_master, self.conn_of.get(&conn)) {
+                    (true, _) => To::Master,
+                    (false, Some(&i)) => To::Sat(i),
+                    (false, None) => continue,
+                };
+                self.deliver_later(to, conn, bytes, false);
+            }
+        }
+    }
+
     fn schedule(&mut self, to: To, conn: ConnId, bytes: Vec<u8>, close: bool) {
+        let (dup, swap) = self.chaos;
+        let key = (conn, to == To::Master);
+        if bytes.is_empty() || close {
+            return self.deliver_later(to, conn, bytes, close);
+        }
+        if self.rng.next() % 1000 < dup {
+            self.chaos_done.0 += 1;
+            self.deliver_later(to, conn, bytes.clone(), false);
+        }
+        if self.rng.next() % 1000 < swap && !self.held.contains_key(&key) {
+            self.chaos_done.1 += 1;
+            self.held.insert(key, bytes);
+            return;
+        }
+        self.deliver_later(to, conn, bytes, false);
+        if let Some(h) = self.held.remove(&key) {
+            self.deliver_later(to, conn, h, false);
+        }
+    }
+
+    fn deliver_later(&mut self, to: To, conn: ConnId, bytes: Vec<u8>, close: bool) {
         let jitter = Duration::from_millis(1 + self.rng.next() % 40);
         let key = (conn, to == To::Master);
         let at = (self.now + jitter).max(*self.last_at.get(&key).unwrap_or(&self.now));
