@@ -110,13 +110,20 @@ fn mv23_mv24_master_config_kill_and_restart() {
     for s in [&s1, &s2] {
         assert_eq!(s.expect("offline"), "offline 2");
     }
-    // MV2-29: a restarted master on the same address brings them back online.
+    // MV2-29: a restarted master on the same address brings them back online. It goes on
+    // from the version it persisted, so the next change is version 3 on both satellites.
     let m = master(&addr, cfg);
+    assert_eq!(m.expect("restored "), "restored 2");
     m.expect("listening ");
     for s in [&s1, &s2] {
         s.expect("online");
     }
     m.expect("joined ");
     m.expect("joined ");
+    std::fs::write(cfg, "v3").expect("write config");
+    assert_eq!(m.expect("authored "), "authored 3");
+    for s in [&s1, &s2] {
+        assert_eq!(s.expect("config "), "config 3 v3");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,6 +1,9 @@
 //! One AIN node per process over TCP, driving the sans-IO `ain_net` master or satellite.
 //! The master re-reads `--config-file` when it changes and distributes it; every node prints
 //! one line per event (`listening ADDR`, `joined N`, `online`, `offline V`, `config V DATA`).
+//! The master keeps the version and text it distributed in `--state-file` (default: the
+//! config file with the extension `state`), written atomically, so a restarted master goes
+//! on from that version instead of starting again at 1, which satellites would ignore.
 //!
 //! ```sh
 //! ain_node master --listen 127.0.0.1:7000 --nodes 1=EID-1 --config-file /tmp/ain.cfg
@@ -9,7 +12,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use ain_net::{ConnId, Master, MasterConfig, MasterEvent, Satellite, SatelliteConfig, Timing};
@@ -51,6 +54,9 @@ enum Role {
         /// Configuration document, distributed whenever it changes.
         #[arg(long)]
         config_file: Option<PathBuf>,
+        /// Where the distributed version and text are kept across restarts.
+        #[arg(long)]
+        state_file: Option<PathBuf>,
     },
     /// A satellite.
     Satellite {
@@ -96,7 +102,32 @@ fn sleep_until(deadline: Option<Instant>) -> tokio::time::Sleep {
     tokio::time::sleep_until(d.into())
 }
 
-async fn run_master(a: &Args, listen: SocketAddr, nodes: &[String], file: Option<PathBuf>) {
+/// The distributed configuration as persisted: the version on the first line, then the text.
+fn load_state(path: &Path) -> Option<(u64, Vec<u8>)> {
+    let bytes = std::fs::read(path).ok()?;
+    let nl = bytes.iter().position(|&b| b == b'\n')?;
+    let version = std::str::from_utf8(&bytes[..nl])
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    Some((version, bytes[nl + 1..].to_vec()))
+}
+
+fn save_state(path: &Path, version: u64, data: &[u8]) {
+    let mut bytes = format!("{version}\n").into_bytes();
+    bytes.extend_from_slice(data);
+    if let Err(e) = pbxkit_examples::write_atomic(path, &bytes, false) {
+        eprintln!("cannot save {}: {e}", path.display());
+    }
+}
+
+async fn run_master(
+    a: &Args,
+    listen: SocketAddr,
+    nodes: &[String],
+    (file, state): (Option<PathBuf>, Option<PathBuf>),
+) {
     let nodes = nodes
         .iter()
         .filter_map(|s| s.split_once('='))
@@ -108,11 +139,18 @@ async fn run_master(a: &Args, listen: SocketAddr, nodes: &[String], file: Option
         timing: timing(a),
     };
     let mut m = Master::new(cfg, rand::random());
+    let state = state.or_else(|| file.as_ref().map(|f| f.with_extension("state")));
+    let mut last_cfg = None;
+    if let Some((version, data)) = state.as_deref().and_then(load_state) {
+        println!("restored {version}");
+        m.restore_config(version, data.clone());
+        last_cfg = Some(data);
+    }
     let listener = TcpListener::bind(listen).await.expect("bind");
     println!("listening {}", listener.local_addr().expect("addr"));
     let (tx, mut rx) = mpsc::channel(1024);
     let mut writers = HashMap::new();
-    let (mut next, mut last_cfg) = (0u64, None);
+    let mut next = 0u64;
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     loop {
         tokio::select! {
@@ -129,9 +167,13 @@ async fn run_master(a: &Args, listen: SocketAddr, nodes: &[String], file: Option
             },
             _ = tick.tick() => {
                 let cur = file.as_ref().and_then(|f| std::fs::read(f).ok());
-                if cur.is_some() && cur != last_cfg {
-                    last_cfg.clone_from(&cur);
-                    println!("authored {}", m.set_config(cur.unwrap_or_default()));
+                if let Some(data) = cur.filter(|c| Some(c) != last_cfg.as_ref()) {
+                    let version = m.set_config(data.clone());
+                    if let Some(path) = &state {
+                        save_state(path, version, &data);
+                    }
+                    println!("authored {version}");
+                    last_cfg = Some(data);
                 }
             }
             _ = sleep_until(m.poll_timeout()) => m.handle_timeout(Instant::now()),
@@ -218,7 +260,11 @@ async fn main() {
             listen,
             nodes,
             config_file,
-        } => run_master(&a, *listen, nodes, config_file.clone()).await,
+            state_file,
+        } => {
+            let files = (config_file.clone(), state_file.clone());
+            run_master(&a, *listen, nodes, files).await;
+        }
         Role::Satellite { master, node, eid } => run_satellite(&a, *master, *node, eid).await,
     }
 }

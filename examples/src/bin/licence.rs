@@ -126,24 +126,10 @@ fn read(path: &Path) -> Fallible<String> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
-/// Writes atomically: a temporary file in the same directory, synced, then renamed.
+/// Writes atomically (see [`pbxkit_examples::write_atomic`]).
 fn write_atomic(path: &Path, text: &str, private: bool) -> Fallible<()> {
-    use std::io::Write as _;
-    let tmp = path.with_extension("tmp");
-    let err = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    if private {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        opts.mode(0o600);
-    }
-    #[cfg(not(unix))]
-    let _ = private;
-    let mut f = opts.open(&tmp).map_err(err)?;
-    f.write_all(text.as_bytes()).map_err(err)?;
-    f.sync_all().map_err(err)?;
-    std::fs::rename(&tmp, path).map_err(err)
+    pbxkit_examples::write_atomic(path, text.as_bytes(), private)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 fn eid(s: &str) -> Fallible<Eid> {
