@@ -185,12 +185,19 @@ struct Setup {
     srtp: bool,
 }
 
+/// One call at a time: baresip binds SIP, TLS (port + 1) and control ports that a phone of
+/// a parallel test could take between our probe and its bind.
+static ONE_CALL_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn call(
     tag: &str,
     (a_codecs, a_rate): (&[&str], u32),
     b_codecs: &[&str],
     setup: &Setup,
 ) -> Option<Outcome> {
+    let _turn = ONE_CALL_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let (capture, a_tls) = (setup.capture, setup.a_tls);
     for tool in ["baresip", "sox"] {
         if !testkit::peer(tool) {
