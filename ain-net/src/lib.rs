@@ -3,9 +3,10 @@
 //! **Status:** the wire protocol (version 1: [`frame`], [`msg`]) and the authentication
 //! ([`auth`]) are implemented, with the membership, configuration and liveness parts of the
 //! [`master`] and [`satellite`] state machines, and a master-side pooled-channel semaphore
-//! (`ChannelAcquire`/`Grant`/`Deny`/`Release`, not yet wired to `licensing`). Licence view,
-//! directory, event forwarding on the satellite side and rejoin reconciliation (`Status`) have
-//! wire messages but no state-machine logic yet.
+//! (`ChannelAcquire`/`Grant`/`Deny`/`Release`, not yet wired to `licensing`), and the
+//! extension directory (MV-28: `Master::set_directory`, `Satellite::locate`). Licence view,
+//! event forwarding on the satellite side and rejoin reconciliation (`Status`) have wire
+//! messages but no state-machine logic yet.
 //!
 //! # Timers (defaults, [`Timing`])
 //! Heartbeat every 5 s in both directions; a peer silent for 30 s is lost; a satellite then

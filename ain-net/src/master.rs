@@ -100,6 +100,7 @@ pub struct Master {
     events: VecDeque<MasterEvent>,
     pool_units: u32,
     held: BTreeMap<(u16, u64), u16>,
+    directory: BTreeMap<String, u16>,
 }
 
 impl Master {
@@ -115,6 +116,7 @@ impl Master {
             tx: VecDeque::new(),
             events: VecDeque::new(),
             pool_units: 0,
+            directory: BTreeMap::new(),
             held: BTreeMap::new(),
         }
     }
@@ -163,6 +165,36 @@ impl Master {
             }
         }
         self.config.0
+    }
+
+    /// Replaces the extension directory (which node each extension lives on, MV-28) and
+    /// sends it to every joined satellite; satellites joining later get it after the
+    /// configuration.
+    pub fn set_directory(&mut self, entries: impl IntoIterator<Item = (String, u16)>) {
+        self.directory = entries.into_iter().collect();
+        let ids: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| joined_node(&c.peer).is_some())
+            .map(|(id, _)| *id)
+            .collect();
+        for id in ids {
+            self.send_directory(id);
+        }
+    }
+
+    /// The node extension `ext` lives on (MV-28).
+    pub fn locate(&self, ext: &str) -> Option<u16> {
+        self.directory.get(ext).copied()
+    }
+
+    fn send_directory(&mut self, conn: ConnId) {
+        let entries = self
+            .directory
+            .iter()
+            .map(|(e, n)| (e.clone(), *n))
+            .collect();
+        self.send(conn, Message::Directory { entries }, false);
     }
 
     /// A connection was accepted.
@@ -266,6 +298,9 @@ impl Master {
                 let config_version = self.config.0;
                 self.send(conn, Message::Welcome { config_version }, false);
                 self.send_snapshot(conn);
+                if !self.directory.is_empty() {
+                    self.send_directory(conn);
+                }
                 self.events.push_back(MasterEvent::NodeJoined { node });
             }
             (

@@ -5,7 +5,7 @@
 //! States: `Connecting` (Hello sent) → `Authenticating` → `Online`; from any state, silence
 //! for `heartbeat_timeout` since the last frame (or since the start) → `Offline`.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::time::Instant;
 
 use crate::common::{ConnId, Timing, Transmit, frame_bytes};
@@ -62,6 +62,11 @@ pub enum SatelliteEvent {
     },
     /// The 36 h offline temporary licences expired (MV-8, MV-25).
     OfflineLicencesExpired,
+    /// The master sent the extension directory (MV-28); [`Satellite::locate`] answers from it.
+    DirectoryUpdated {
+        /// Extensions it lists.
+        entries: usize,
+    },
 }
 
 /// The sans-IO satellite (one connection to the master at a time).
@@ -75,6 +80,7 @@ pub struct Satellite {
     last_heard: Instant,
     next_beat: Instant,
     config: (u64, Vec<u8>),
+    directory: BTreeMap<String, u16>,
     offline_licences_until: Option<Instant>,
     retry_at: Instant,
     tx: VecDeque<Transmit>,
@@ -92,6 +98,7 @@ impl Satellite {
             last_heard: now,
             next_beat: now + cfg.timing.heartbeat_interval,
             config: (0, Vec::new()),
+            directory: BTreeMap::new(),
             offline_licences_until: None,
             retry_at: now,
             tx: VecDeque::new(),
@@ -108,6 +115,12 @@ impl Satellite {
     /// Configuration version in force.
     pub fn config_version(&self) -> u64 {
         self.config.0
+    }
+
+    /// The node that extension `ext` lives on, from the master's directory (MV-28: one
+    /// numbering plan across the AIN). The last directory is kept while offline.
+    pub fn locate(&self, ext: &str) -> Option<u16> {
+        self.directory.get(ext).copied()
     }
 
     /// Whether offline temporary licences are valid now.
@@ -191,6 +204,13 @@ impl Satellite {
                 self.last_heard = now;
                 let config_version = self.config.0;
                 self.send(Message::Heartbeat { config_version }, false);
+            }
+            Message::Directory { entries } => {
+                self.last_heard = now;
+                self.directory = entries.into_iter().collect();
+                let entries = self.directory.len();
+                self.events
+                    .push_back(SatelliteEvent::DirectoryUpdated { entries });
             }
             Message::ConfigSnapshot { version, data } => {
                 self.last_heard = now;

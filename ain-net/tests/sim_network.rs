@@ -184,3 +184,35 @@ fn duplicated_and_reordered_frames_converge_without_rollback() {
         }
     }
 }
+
+/// MV-28: one numbering plan across the AIN. The master's directory reaches every
+/// satellite, including one that joins later, and stays in use while a satellite is offline.
+#[test]
+fn mv28_directory_tells_every_node_where_an_extension_lives() {
+    let mut net = Net::new(4, 31);
+    net.partition(3); // satellite 4 joins late
+    net.run(5 * S);
+    let plan = [("201", 1), ("202", 2), ("301", 3), ("401", 4), ("100", 0)];
+    net.master
+        .set_directory(plan.iter().map(|(e, n)| ((*e).to_owned(), *n)));
+    net.run(2 * S);
+    for i in 0..3 {
+        assert_eq!(net.sats[i].locate("301"), Some(3), "satellite {i}");
+        assert_eq!(net.sats[i].locate("100"), Some(0), "the master's own");
+        assert_eq!(net.sats[i].locate("999"), None);
+        assert!(
+            net.sat_events[i].contains(&SatelliteEvent::DirectoryUpdated { entries: 5 }),
+            "satellite {i}"
+        );
+    }
+    assert_eq!(net.sats[3].locate("201"), None, "not joined yet");
+    net.partitioned.clear();
+    net.run(60 * S);
+    assert_eq!(net.sats[3].locate("201"), Some(1), "sent on join");
+    assert_eq!(net.master.locate("401"), Some(4));
+    // Offline, a satellite still routes with the last directory it had.
+    net.partition(0);
+    net.run(60 * S);
+    assert_eq!(net.sats[0].state(), LinkState::Offline);
+    assert_eq!(net.sats[0].locate("202"), Some(2));
+}
