@@ -4,7 +4,8 @@
 //! ([`auth`]) are implemented, with the membership, configuration and liveness parts of the
 //! [`master`] and [`satellite`] state machines, and a master-side pooled-channel semaphore
 //! (`ChannelAcquire`/`Grant`/`Deny`/`Release`, not yet wired to `licensing`), and the
-//! extension directory (MV-28: `Master::set_directory`, `Satellite::locate`). Licence view,
+//! extension directory (MV-28: `Master::set_directory`, `Satellite::locate`), and WAN
+//! bandwidth admission between nodes ([`wan`], MV2-32). Licence view,
 //! event forwarding on the satellite side and rejoin reconciliation (`Status`) have wire
 //! messages but no state-machine logic yet.
 //!
@@ -34,6 +35,7 @@ pub mod frame;
 pub mod master;
 pub mod msg;
 pub mod satellite;
+pub mod wan;
 
 pub use common::{ConnId, MAX_NODES, Timing, Transmit};
 pub use frame::{Frame, FrameDecoder, FrameError, MAX_PAYLOAD, PROTOCOL_VERSION};
