@@ -1,13 +1,17 @@
 //! Sans-IO AIN protocol: one master, up to 50 nodes, central configuration and offline fallback.
 //!
-//! **Status:** the wire protocol (version 1: [`frame`], [`msg`]) and the authentication
-//! ([`auth`]) are implemented, with the membership, configuration and liveness parts of the
-//! [`master`] and [`satellite`] state machines, and a master-side pooled-channel semaphore
-//! (`ChannelAcquire`/`Grant`/`Deny`/`Release`, not yet wired to `licensing`), and the
-//! extension directory (MV-28: `Master::set_directory`, `Satellite::locate`), and WAN
-//! bandwidth admission between nodes ([`wan`], MV2-32). Licence view,
-//! event forwarding on the satellite side and rejoin reconciliation (`Status`) have wire
-//! messages but no state-machine logic yet.
+//! **Status:** implemented and tested:
+//! - the wire protocol (version 1: [`frame`], [`msg`]) and the authentication ([`auth`]);
+//! - membership, configuration and liveness in the [`master`] and [`satellite`] state
+//!   machines;
+//! - a master-side pooled-channel semaphore (`ChannelAcquire`/`Grant`/`Deny`/`Release`, not
+//!   yet wired to `licensing`);
+//! - the extension directory (MV-28: `Master::set_directory`, `Satellite::locate`);
+//! - WAN bandwidth admission between nodes ([`wan`], MV2-32);
+//! - the SCN federation limits of the UC module manual ([`scn`], UCM-NET-1/2).
+//!
+//! The licence view, event forwarding on the satellite side and rejoin reconciliation
+//! (`Status`) have wire messages but no state-machine logic yet.
 //!
 //! # Timers (defaults, [`Timing`])
 //! Heartbeat every 5 s in both directions; a peer silent for 30 s is lost; a satellite then
@@ -35,6 +39,7 @@ pub mod frame;
 pub mod master;
 pub mod msg;
 pub mod satellite;
+pub mod scn;
 pub mod wan;
 
 pub use common::{ConnId, MAX_NODES, Timing, Transmit};
