@@ -150,6 +150,22 @@ fn nat_keepalive_interval_is_bounded() {
 }
 
 #[test]
+fn mv50_routes_are_bounded_by_tab_12() {
+    let trunk = |n: usize| {
+        let prefixes: Vec<String> = (0..n).map(|i| format!("\"9{i:03}\"")).collect();
+        format!(
+            "{MINIMAL}\n[[trunks]]\nname = \"acme\"\nregistrar = \"sip.acme.example\"\n\
+             username = \"u\"\npassword = \"p\"\noutbound_prefixes = [{}]\n",
+            prefixes.join(", ")
+        )
+    };
+    assert!(parse(&trunk(200)).is_ok());
+    let d = one_error(&trunk(201));
+    assert!(d.message.contains("201 outbound routes"), "{d}");
+    assert!(d.message.contains("MV-50"), "{d}");
+}
+
+#[test]
 fn trunk_routing_is_checked() {
     // MV-30: DDI targets must exist, prefixes must be unique and must not shadow extensions.
     let text = format!(

@@ -20,6 +20,9 @@ pub const MAX_TRUNKS: usize = 10;
 pub const MAX_SIP_CHANNELS: u32 = 240;
 /// Most DDI numbers (MV-50).
 pub const MAX_DDI: usize = 4000;
+/// Most routes an administrator configures: Tab. 12's 212 less the 12 hidden ones (MV-50).
+/// Each outbound prefix of a trunk is one route.
+pub const MAX_ROUTES: usize = 200;
 /// Longest shutdown drain: the UC module's close-files bound (UCM-OPS-20).
 pub const MAX_DRAIN_SECS: u64 = 180;
 
@@ -358,6 +361,17 @@ fn trunks(cfg: &Config, c: &mut Checker<'_>, exts: &HashSet<String>) {
             "channels",
             format!(
                 "{channels} SIP access channels in total, at most {MAX_SIP_CHANNELS} (MV-30, MV-35)"
+            ),
+        );
+    }
+    if prefixes.len() > MAX_ROUTES {
+        c.key(
+            "trunks",
+            Some(0),
+            "outbound_prefixes",
+            format!(
+                "{} outbound routes (prefixes), at most {MAX_ROUTES} (MV-50: 212 routes, 12 of them hidden)",
+                prefixes.len()
             ),
         );
     }
