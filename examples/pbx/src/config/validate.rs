@@ -22,7 +22,7 @@ pub const MAX_SIP_CHANNELS: u32 = 240;
 pub const MAX_DDI: usize = 4000;
 /// Most routes an administrator configures: Tab. 12's 212 less the 12 hidden ones (MV-50).
 /// Each outbound prefix of a trunk is one route.
-pub const MAX_ROUTES: usize = 200;
+pub(super) const MAX_ROUTES: usize = 200;
 /// Longest shutdown drain: the UC module's close-files bound (UCM-OPS-20).
 pub const MAX_DRAIN_SECS: u64 = 180;
 
