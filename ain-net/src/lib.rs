@@ -8,10 +8,13 @@
 //!   yet wired to `licensing`);
 //! - the extension directory (MV-28: `Master::set_directory`, `Satellite::locate`);
 //! - WAN bandwidth admission between nodes ([`wan`], MV2-32);
-//! - the SCN federation limits of the UC module manual ([`scn`], UCM-NET-1/2).
+//! - the SCN federation limits of the UC module manual ([`scn`], UCM-NET-1/2);
+//! - pooled channels on the satellite side (`Satellite::acquire_channels`) and the rejoin
+//!   reconciliation: a rejoining satellite reports what it still holds (`Status`) and the
+//!   master counts exactly that, once;
+//! - node-qualified event forwarding (MV2-33).
 //!
-//! The licence view, event forwarding on the satellite side and rejoin reconciliation
-//! (`Status`) have wire messages but no state-machine logic yet.
+//! The licence view (`LicenceView`) has a wire message but no state-machine logic yet.
 //!
 //! # Timers (defaults, [`Timing`])
 //! Heartbeat every 5 s in both directions; a peer silent for 30 s is lost; a satellite then

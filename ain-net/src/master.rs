@@ -46,6 +46,16 @@ pub enum MasterEvent {
         /// Node id.
         node: u16,
     },
+    /// A rejoined satellite reported the pooled channels it still holds; the pool now
+    /// counts exactly those (calls that outlived the outage, none twice).
+    PoolReconciled {
+        /// Node id.
+        node: u16,
+        /// Requests it holds.
+        requests: usize,
+        /// Units the pool now counts in use, all nodes together.
+        in_use: u32,
+    },
     /// A satellite acknowledged a configuration version (MV-23).
     ConfigApplied {
         /// Node id.
@@ -100,8 +110,14 @@ pub struct Master {
     events: VecDeque<MasterEvent>,
     pool_units: u32,
     held: BTreeMap<(u16, u64), u16>,
+    /// Holdings of lost nodes, kept to count them right if the node reports them on rejoin.
+    released_on_loss: BTreeMap<(u16, u64), u16>,
     directory: BTreeMap<String, u16>,
 }
+
+/// Units counted for a reported request the master has no record of (an inter-node call,
+/// MV-26).
+const RECONCILED_UNITS: u16 = 2;
 
 impl Master {
     /// A master; `seed` keys the nonce generator (the driver passes random bytes).
@@ -118,6 +134,7 @@ impl Master {
             pool_units: 0,
             directory: BTreeMap::new(),
             held: BTreeMap::new(),
+            released_on_loss: BTreeMap::new(),
         }
     }
 
@@ -188,6 +205,29 @@ impl Master {
         self.directory.get(ext).copied()
     }
 
+    /// A node's status after (re)joining: the pool counts exactly the requests it still
+    /// holds. Units are those granted before the outage (2, an inter-node call, when the
+    /// master no longer knows them, e.g. after its own restart). Calls already running are
+    /// counted even beyond the pool: they cannot be taken back.
+    fn reconcile(&mut self, node: u16, status: &crate::NodeStatus) {
+        let still: std::collections::BTreeSet<u64> = status.held_requests.iter().copied().collect();
+        self.held
+            .retain(|(n, r), _| *n != node || still.contains(r));
+        for &r in &still {
+            let units = self
+                .released_on_loss
+                .remove(&(node, r))
+                .unwrap_or(RECONCILED_UNITS);
+            self.held.entry((node, r)).or_insert(units);
+        }
+        self.released_on_loss.retain(|(n, _), _| *n != node);
+        self.events.push_back(MasterEvent::PoolReconciled {
+            node,
+            requests: still.len(),
+            in_use: self.channels_in_use(),
+        });
+    }
+
     fn send_directory(&mut self, conn: ConnId) {
         let entries = self
             .directory
@@ -213,8 +253,13 @@ impl Master {
         if let Some(c) = self.conns.remove(&conn)
             && let Some(node) = joined_node(&c.peer)
         {
-            // A lost node's pooled units return to the pool (MV-17).
-            self.held.retain(|(n, _), _| *n != node);
+            // A lost node's pooled units return to the pool (MV-17); what it held is
+            // remembered for the reconciliation when it rejoins.
+            let (gone, kept) = std::mem::take(&mut self.held)
+                .into_iter()
+                .partition(|((n, _), _)| *n == node);
+            self.held = kept;
+            self.released_on_loss.extend(gone);
             self.events.push_back(MasterEvent::NodeLost { node });
         }
     }
@@ -343,6 +388,7 @@ impl Master {
                     Message::ChannelRelease { request } => {
                         self.held.remove(&(node, request));
                     }
+                    Message::Status(status) => self.reconcile(node, &status),
                     Message::Event { code, data } => {
                         self.events
                             .push_back(MasterEvent::Forwarded { node, code, data });

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::time::Instant;
 
 use crate::common::{ConnId, Timing, Transmit, frame_bytes};
-use crate::{FrameDecoder, Message, RefuseReason, auth};
+use crate::{FrameDecoder, Message, NodeStatus, RefuseReason, auth};
 
 /// Satellite configuration.
 #[derive(Debug, Clone)]
@@ -62,6 +62,16 @@ pub enum SatelliteEvent {
     },
     /// The 36 h offline temporary licences expired (MV-8, MV-25).
     OfflineLicencesExpired,
+    /// The master granted pooled channel units (MV-17).
+    ChannelsGranted {
+        /// The request.
+        request: u64,
+    },
+    /// The master refused them, or the link went down before it answered.
+    ChannelsDenied {
+        /// The request.
+        request: u64,
+    },
     /// The master sent the extension directory (MV-28); [`Satellite::locate`] answers from it.
     DirectoryUpdated {
         /// Extensions it lists.
@@ -81,6 +91,12 @@ pub struct Satellite {
     next_beat: Instant,
     config: (u64, Vec<u8>),
     directory: BTreeMap<String, u16>,
+    /// Pooled-channel requests granted and not released (request → units), and those asked.
+    held: BTreeMap<u64, u16>,
+    asked: BTreeMap<u64, u16>,
+    next_request: u64,
+    /// Went offline since the last status report.
+    was_offline: bool,
     offline_licences_until: Option<Instant>,
     retry_at: Instant,
     tx: VecDeque<Transmit>,
@@ -99,6 +115,10 @@ impl Satellite {
             next_beat: now + cfg.timing.heartbeat_interval,
             config: (0, Vec::new()),
             directory: BTreeMap::new(),
+            held: BTreeMap::new(),
+            asked: BTreeMap::new(),
+            next_request: 0,
+            was_offline: false,
             offline_licences_until: None,
             retry_at: now,
             tx: VecDeque::new(),
@@ -121,6 +141,33 @@ impl Satellite {
     /// numbering plan across the AIN). The last directory is kept while offline.
     pub fn locate(&self, ext: &str) -> Option<u16> {
         self.directory.get(ext).copied()
+    }
+
+    /// Asks the master for `units` pooled channel units (an inter-node call takes 2, MV-26);
+    /// the answer comes as [`SatelliteEvent::ChannelsGranted`] or `ChannelsDenied`. `None`
+    /// while not online: the pool is the master's, so offline calls use local breakout.
+    pub fn acquire_channels(&mut self, units: u16) -> Option<u64> {
+        if self.state != LinkState::Online {
+            return None;
+        }
+        self.next_request += 1;
+        let request = self.next_request;
+        self.asked.insert(request, units);
+        self.send(Message::ChannelAcquire { request, units }, false);
+        Some(request)
+    }
+
+    /// The call of `request` ended: its units go back to the pool (at once when online, at
+    /// the rejoin's reconciliation otherwise).
+    pub fn release_channels(&mut self, request: u64) {
+        if self.held.remove(&request).is_some() && self.state == LinkState::Online {
+            self.send(Message::ChannelRelease { request }, false);
+        }
+    }
+
+    /// Pooled-channel requests held now.
+    pub fn held_channels(&self) -> impl Iterator<Item = u64> + '_ {
+        self.held.keys().copied()
     }
 
     /// Whether offline temporary licences are valid now.
@@ -198,6 +245,28 @@ impl Satellite {
                 self.state = LinkState::Online;
                 self.offline_licences_until = None;
                 self.events.push_back(SatelliteEvent::Online);
+                // Rejoin reconciliation: the master counts what is still held, once.
+                let status = NodeStatus {
+                    active_calls: u32::try_from(self.held.len()).unwrap_or(u32::MAX),
+                    was_offline: std::mem::take(&mut self.was_offline),
+                    held_requests: self.held.keys().copied().collect(),
+                };
+                self.send(Message::Status(status), false);
+            }
+            Message::ChannelGrant { request } => {
+                self.last_heard = now;
+                if let Some(units) = self.asked.remove(&request) {
+                    self.held.insert(request, units);
+                    self.events
+                        .push_back(SatelliteEvent::ChannelsGranted { request });
+                }
+            }
+            Message::ChannelDeny { request } => {
+                self.last_heard = now;
+                if self.asked.remove(&request).is_some() {
+                    self.events
+                        .push_back(SatelliteEvent::ChannelsDenied { request });
+                }
             }
             _ if self.state != LinkState::Online => {}
             Message::Heartbeat { .. } => {
@@ -232,6 +301,12 @@ impl Satellite {
         let t = self.cfg.timing;
         if self.state != LinkState::Offline && now >= self.last_heard + t.heartbeat_timeout {
             self.state = LinkState::Offline;
+            self.was_offline = true;
+            // Requests the master never answered are lost with the link.
+            for request in std::mem::take(&mut self.asked).into_keys() {
+                self.events
+                    .push_back(SatelliteEvent::ChannelsDenied { request });
+            }
             self.offline_licences_until = Some(now + t.offline_licence_lifetime);
             let backup_version = self.config.0;
             self.events

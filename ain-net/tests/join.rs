@@ -6,7 +6,10 @@ mod sim;
 
 use std::time::Instant;
 
-use pbxkit_ain_net::{ConnId, Frame, FrameDecoder, Master, Message, RefuseReason, Timing, auth};
+use pbxkit_ain_net::{
+    ConnId, Frame, FrameDecoder, Master, MasterEvent, Message, NodeStatus, RefuseReason, Timing,
+    auth,
+};
 
 fn frames_out(m: &mut Master) -> (Vec<Message>, bool) {
     let (mut d, mut out, mut closed) = (FrameDecoder::new(), Vec::new(), false);
@@ -167,4 +170,34 @@ fn mv17_mv26_pooled_channels_are_a_master_side_semaphore() {
     assert_eq!(m.channels_in_use(), 2, "release is idempotent");
     m.handle_closed(ConnId(1));
     assert_eq!(m.channels_in_use(), 0, "lost node's units released");
+}
+
+/// MV-17: a node reporting requests the master has no record of (the master restarted)
+/// gets them counted at an inter-node call's 2 units; a later report that drops one frees it.
+#[test]
+fn mv17_status_from_a_node_sets_its_pool_holdings() {
+    let mut m = master();
+    m.set_channel_pool(4);
+    join(&mut m, 1, 1, &sim::eid(1), sim::VERSION, sim::SECRET);
+    let status = |held: &[u64]| {
+        Message::Status(NodeStatus {
+            active_calls: held.len() as u32,
+            was_offline: true,
+            held_requests: held.to_vec(),
+        })
+    };
+    assert!(send(&mut m, 1, status(&[7, 8, 9])).is_empty());
+    assert_eq!(
+        m.channels_in_use(),
+        6,
+        "running calls count beyond the pool"
+    );
+    assert!(send(&mut m, 1, status(&[8])).is_empty());
+    assert_eq!(m.channels_in_use(), 2);
+    let events: Vec<MasterEvent> = std::iter::from_fn(|| m.poll_event()).collect();
+    assert!(events.contains(&MasterEvent::PoolReconciled {
+        node: 1,
+        requests: 1,
+        in_use: 2
+    }));
 }

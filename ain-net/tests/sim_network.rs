@@ -216,3 +216,60 @@ fn mv28_directory_tells_every_node_where_an_extension_lives() {
     assert_eq!(net.sats[0].state(), LinkState::Offline);
     assert_eq!(net.sats[0].locate("202"), Some(2));
 }
+
+/// MV-17, MV-24: a satellite holding pooled channels is cut off; the master returns its
+/// units to the pool, the satellite ends one of its two calls while offline, and on rejoin
+/// the pool counts the one call that outlived the outage: once, not twice, not zero.
+#[test]
+fn mv17_rejoin_reconciles_pooled_channels_without_double_counting() {
+    let mut net = Net::new(2, 41);
+    net.master.set_channel_pool(8);
+    net.run(5 * S);
+    assert!(all_online(&net));
+    let calls: Vec<u64> = (0..2)
+        .map(|_| net.sats[0].acquire_channels(2).expect("online"))
+        .collect();
+    net.run(S);
+    for r in &calls {
+        assert!(
+            net.sat_events[0].contains(&SatelliteEvent::ChannelsGranted { request: *r }),
+            "{r}"
+        );
+    }
+    assert_eq!(net.master.channels_in_use(), 4);
+    net.partition(0);
+    net.run(40 * S);
+    assert_eq!(net.sats[0].state(), LinkState::Offline);
+    assert_eq!(
+        net.master.channels_in_use(),
+        0,
+        "a lost node's units return"
+    );
+    assert_eq!(
+        net.sats[0].acquire_channels(2),
+        None,
+        "no pool while offline"
+    );
+    net.sats[0].release_channels(calls[0]);
+    // Meanwhile satellite 2 takes what the pool has room for: 4 calls of 2 units.
+    let other: Vec<u64> = (0..5)
+        .map(|_| net.sats[1].acquire_channels(2).expect("online"))
+        .collect();
+    net.run(S);
+    assert!(net.sat_events[1].contains(&SatelliteEvent::ChannelsDenied { request: other[4] }));
+    assert_eq!(net.master.channels_in_use(), 8);
+    net.partitioned.clear();
+    net.run(60 * S);
+    assert!(all_online(&net));
+    // The surviving call is counted again (beyond the pool: it cannot be cut off).
+    assert_eq!(net.master.channels_in_use(), 10);
+    assert!(net.master_events.contains(&MasterEvent::PoolReconciled {
+        node: 1,
+        requests: 1,
+        in_use: 10
+    }));
+    // Ending it later frees its units exactly once.
+    net.sats[0].release_channels(calls[1]);
+    net.run(S);
+    assert_eq!(net.master.channels_in_use(), 8);
+}
