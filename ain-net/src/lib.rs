@@ -12,9 +12,9 @@
 //! - pooled channels on the satellite side (`Satellite::acquire_channels`) and the rejoin
 //!   reconciliation: a rejoining satellite reports what it still holds (`Status`) and the
 //!   master counts exactly that, once;
-//! - node-qualified event forwarding (MV2-33).
-//!
-//! The licence view (`LicenceView`) has a wire message but no state-machine logic yet.
+//! - node-qualified event forwarding (MV2-33);
+//! - the licence view (MV-25: `Master::set_licence_view`, `Satellite::licences`, with the
+//!   offline temporary set for 36 h).
 //!
 //! # Timers (defaults, [`Timing`])
 //! Heartbeat every 5 s in both directions; a peer silent for 30 s is lost; a satellite then

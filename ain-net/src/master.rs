@@ -113,6 +113,7 @@ pub struct Master {
     /// Holdings of lost nodes, kept to count them right if the node reports them on rejoin.
     released_on_loss: BTreeMap<(u16, u64), u16>,
     directory: BTreeMap<String, u16>,
+    licences: BTreeMap<String, u32>,
 }
 
 /// Units counted for a reported request the master has no record of (an inter-node call,
@@ -133,6 +134,7 @@ impl Master {
             events: VecDeque::new(),
             pool_units: 0,
             directory: BTreeMap::new(),
+            licences: BTreeMap::new(),
             held: BTreeMap::new(),
             released_on_loss: BTreeMap::new(),
         }
@@ -189,15 +191,31 @@ impl Master {
     /// configuration.
     pub fn set_directory(&mut self, entries: impl IntoIterator<Item = (String, u16)>) {
         self.directory = entries.into_iter().collect();
-        let ids: Vec<ConnId> = self
-            .conns
+        for id in self.joined_conns() {
+            self.send_directory(id);
+        }
+    }
+
+    /// Replaces the licence view (licence type → count) satellites see while online
+    /// (MV-25) and sends it to every joined satellite; joining ones get it too.
+    pub fn set_licence_view(&mut self, entries: impl IntoIterator<Item = (String, u32)>) {
+        self.licences = entries.into_iter().collect();
+        for id in self.joined_conns() {
+            self.send_licences(id);
+        }
+    }
+
+    fn send_licences(&mut self, conn: ConnId) {
+        let entries = self.licences.iter().map(|(n, c)| (n.clone(), *c)).collect();
+        self.send(conn, Message::LicenceView { entries }, false);
+    }
+
+    fn joined_conns(&self) -> Vec<ConnId> {
+        self.conns
             .iter()
             .filter(|(_, c)| joined_node(&c.peer).is_some())
             .map(|(id, _)| *id)
-            .collect();
-        for id in ids {
-            self.send_directory(id);
-        }
+            .collect()
     }
 
     /// The node extension `ext` lives on (MV-28).
@@ -345,6 +363,9 @@ impl Master {
                 self.send_snapshot(conn);
                 if !self.directory.is_empty() {
                     self.send_directory(conn);
+                }
+                if !self.licences.is_empty() {
+                    self.send_licences(conn);
                 }
                 self.events.push_back(MasterEvent::NodeJoined { node });
             }

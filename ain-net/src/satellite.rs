@@ -62,6 +62,11 @@ pub enum SatelliteEvent {
     },
     /// The 36 h offline temporary licences expired (MV-8, MV-25).
     OfflineLicencesExpired,
+    /// The master sent its licence view (MV-25).
+    LicenceViewUpdated {
+        /// Licence types it lists.
+        entries: usize,
+    },
     /// The master granted pooled channel units (MV-17).
     ChannelsGranted {
         /// The request.
@@ -97,6 +102,9 @@ pub struct Satellite {
     next_request: u64,
     /// Went offline since the last status report.
     was_offline: bool,
+    /// The master's licences (name → count) and the offline temporary set.
+    licences: BTreeMap<String, u32>,
+    offline_set: BTreeMap<String, u32>,
     offline_licences_until: Option<Instant>,
     retry_at: Instant,
     tx: VecDeque<Transmit>,
@@ -119,6 +127,8 @@ impl Satellite {
             asked: BTreeMap::new(),
             next_request: 0,
             was_offline: false,
+            licences: BTreeMap::new(),
+            offline_set: BTreeMap::new(),
             offline_licences_until: None,
             retry_at: now,
             tx: VecDeque::new(),
@@ -168,6 +178,23 @@ impl Satellite {
     /// Pooled-channel requests held now.
     pub fn held_channels(&self) -> impl Iterator<Item = u64> + '_ {
         self.held.keys().copied()
+    }
+
+    /// The temporary licences this node gets while offline (the licence catalogue's
+    /// offline-✓ set, MV-8), for [`Satellite::licences`].
+    pub fn set_offline_licences(&mut self, entries: impl IntoIterator<Item = (String, u32)>) {
+        self.offline_set = entries.into_iter().collect();
+    }
+
+    /// The licences this node sees now (MV-25): the master's while online; offline, only the
+    /// temporary set while it is valid (36 h), else none.
+    pub fn licences(&self, now: Instant) -> &BTreeMap<String, u32> {
+        static NONE: BTreeMap<String, u32> = BTreeMap::new();
+        match self.state {
+            LinkState::Online => &self.licences,
+            LinkState::Offline if self.offline_licences_valid(now) => &self.offline_set,
+            _ => &NONE,
+        }
     }
 
     /// Whether offline temporary licences are valid now.
@@ -273,6 +300,13 @@ impl Satellite {
                 self.last_heard = now;
                 let config_version = self.config.0;
                 self.send(Message::Heartbeat { config_version }, false);
+            }
+            Message::LicenceView { entries } => {
+                self.last_heard = now;
+                self.licences = entries.into_iter().collect();
+                let entries = self.licences.len();
+                self.events
+                    .push_back(SatelliteEvent::LicenceViewUpdated { entries });
             }
             Message::Directory { entries } => {
                 self.last_heard = now;

@@ -273,3 +273,41 @@ fn mv17_rejoin_reconciles_pooled_channels_without_double_counting() {
     net.run(S);
     assert_eq!(net.master.channels_in_use(), 8);
 }
+
+/// MV-25, MV-8: online, satellites see the master's licences; offline, only the temporary
+/// set for 36 h, then none; back online, the master's again.
+#[test]
+fn mv25_licence_view_follows_the_link() {
+    let mut net = Net::new(2, 51);
+    for s in &mut net.sats {
+        s.set_offline_licences([("voip_channels".to_owned(), 8)]);
+    }
+    net.run(5 * S);
+    let view = [
+        ("voip_channels".to_owned(), 40),
+        ("sip_terminals".to_owned(), 100),
+    ];
+    net.master.set_licence_view(view);
+    net.run(S);
+    let now = net.now;
+    assert_eq!(net.sats[0].licences(now).len(), 2);
+    assert_eq!(net.sats[0].licences(now).get("sip_terminals"), Some(&100));
+    assert!(net.sat_events[1].contains(&SatelliteEvent::LicenceViewUpdated { entries: 2 }));
+    net.partition(0);
+    net.run(40 * S);
+    let now = net.now;
+    assert_eq!(net.sats[0].state(), LinkState::Offline);
+    assert_eq!(net.sats[0].licences(now).get("voip_channels"), Some(&8));
+    assert_eq!(net.sats[0].licences(now).get("sip_terminals"), None);
+    net.run(36 * 3600 * S);
+    assert!(
+        net.sats[0].licences(net.now).is_empty(),
+        "nothing after 36 h"
+    );
+    net.partitioned.clear();
+    net.run(60 * S);
+    assert_eq!(
+        net.sats[0].licences(net.now).get("voip_channels"),
+        Some(&40)
+    );
+}
