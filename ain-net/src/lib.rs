@@ -13,6 +13,8 @@
 //!   reconciliation: a rejoining satellite reports what it still holds (`Status`) and the
 //!   master counts exactly that, once;
 //! - node-qualified event forwarding (MV2-33);
+//! - the gateway satellite's reachability for the licensing 72 h rule (MV-27:
+//!   `Master::set_gateway`, `GatewayLost`/`GatewayRestored` events);
 //! - the licence view (MV-25: `Master::set_licence_view`, `Satellite::licences`, with the
 //!   offline temporary set for 36 h).
 //!

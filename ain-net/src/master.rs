@@ -46,6 +46,17 @@ pub enum MasterEvent {
         /// Node id.
         node: u16,
     },
+    /// The gateway satellite, which holds the licence EID, became unreachable (MV-27):
+    /// feed `licensing::Licensing::handle_gateway_lost` (the 72 h rule runs from now).
+    GatewayLost {
+        /// Node id.
+        node: u16,
+    },
+    /// The gateway satellite is back (MV-27): feed `handle_gateway_restored`.
+    GatewayRestored {
+        /// Node id.
+        node: u16,
+    },
     /// A rejoined satellite reported the pooled channels it still holds; the pool now
     /// counts exactly those (calls that outlived the outage, none twice).
     PoolReconciled {
@@ -114,6 +125,9 @@ pub struct Master {
     released_on_loss: BTreeMap<(u16, u64), u16>,
     directory: BTreeMap<String, u16>,
     licences: BTreeMap<String, u32>,
+    /// The satellite holding the licence EID (gateway-EID mode, MV-27) and whether it is
+    /// currently lost.
+    gateway: Option<(u16, bool)>,
 }
 
 /// Units counted for a reported request the master has no record of (an inter-node call,
@@ -135,6 +149,7 @@ impl Master {
             pool_units: 0,
             directory: BTreeMap::new(),
             licences: BTreeMap::new(),
+            gateway: None,
             held: BTreeMap::new(),
             released_on_loss: BTreeMap::new(),
         }
@@ -144,6 +159,17 @@ impl Master {
     /// version sequence continues and satellites keep their newer-only rule.
     pub fn restore_config(&mut self, version: u64, data: Vec<u8>) {
         self.config = (version, data);
+    }
+
+    /// Names the gateway satellite that holds the licence EID (MV-27); its loss and return
+    /// are reported as [`MasterEvent::GatewayLost`] and [`MasterEvent::GatewayRestored`]. Until
+    /// it has joined once it counts as lost.
+    pub fn set_gateway(&mut self, node: u16) {
+        let joined = self
+            .conns
+            .values()
+            .any(|c| joined_node(&c.peer) == Some(node));
+        self.gateway = Some((node, !joined));
     }
 
     /// Sets the pooled channel units the master hands out to satellites (MV-17).
@@ -279,6 +305,13 @@ impl Master {
             self.held = kept;
             self.released_on_loss.extend(gone);
             self.events.push_back(MasterEvent::NodeLost { node });
+            if let Some((g, lost)) = &mut self.gateway
+                && *g == node
+                && !*lost
+            {
+                *lost = true;
+                self.events.push_back(MasterEvent::GatewayLost { node });
+            }
         }
     }
 
@@ -368,6 +401,12 @@ impl Master {
                     self.send_licences(conn);
                 }
                 self.events.push_back(MasterEvent::NodeJoined { node });
+                if let Some((g, lost)) = &mut self.gateway
+                    && *g == node
+                    && std::mem::take(lost)
+                {
+                    self.events.push_back(MasterEvent::GatewayRestored { node });
+                }
             }
             (
                 Peer::Joined {

@@ -311,3 +311,45 @@ fn mv25_licence_view_follows_the_link() {
         Some(&40)
     );
 }
+
+/// MV-27: the master reports when the gateway satellite (the licence-EID holder) is lost and
+/// when it is back, once each, for the licensing engine's 72 h rule; other nodes do not count.
+#[test]
+fn mv27_gateway_satellite_loss_and_return_are_reported() {
+    let mut net = Net::new(3, 61);
+    net.master.set_gateway(2);
+    net.run(5 * S);
+    let gateway = |net: &Net| -> Vec<MasterEvent> {
+        net.master_events
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e,
+                    MasterEvent::GatewayLost { .. } | MasterEvent::GatewayRestored { .. }
+                )
+            })
+            .cloned()
+            .collect()
+    };
+    assert_eq!(gateway(&net), [MasterEvent::GatewayRestored { node: 2 }]);
+    net.partition(0);
+    net.run(40 * S);
+    assert_eq!(
+        gateway(&net).len(),
+        1,
+        "another node's loss is not the gateway's"
+    );
+    net.partition(1);
+    net.run(40 * S);
+    net.partitioned.clear();
+    net.run(60 * S);
+    assert!(all_online(&net));
+    assert_eq!(
+        gateway(&net),
+        [
+            MasterEvent::GatewayRestored { node: 2 },
+            MasterEvent::GatewayLost { node: 2 },
+            MasterEvent::GatewayRestored { node: 2 },
+        ]
+    );
+}
