@@ -155,6 +155,17 @@ pub(crate) type Res<'a, T> = IResult<&'a [u8], T>;
 pub(crate) fn u8_(i: &[u8]) -> Res<'_, u8> {
     be_u8(i)
 }
+/// A boolean octet: 0 or 1 only, so every message has one encoding.
+pub(crate) fn bool_(i: &[u8]) -> Res<'_, bool> {
+    match be_u8(i)? {
+        (rest, 0) => Ok((rest, false)),
+        (rest, 1) => Ok((rest, true)),
+        _ => Err(nom::Err::Error(nom::error::Error::new(
+            i,
+            nom::error::ErrorKind::Verify,
+        ))),
+    }
+}
 pub(crate) fn u16_(i: &[u8]) -> Res<'_, u16> {
     be_u16(i)
 }

@@ -15,6 +15,8 @@
 //! - node-qualified event forwarding (MV2-33);
 //! - the gateway satellite's reachability for the licensing 72 h rule (MV-27:
 //!   `Master::set_gateway`, `GatewayLost`/`GatewayRestored` events);
+//! - software activation only at the master's request (MV2-30) and the AIN-wide
+//!   remote-maintenance state with the node's own unlock for dial-up access (MV2-31);
 //! - the licence view (MV-25: `Master::set_licence_view`, `Satellite::licences`, with the
 //!   offline temporary set for 36 h).
 //!

@@ -128,6 +128,8 @@ pub struct Master {
     /// The satellite holding the licence EID (gateway-EID mode, MV-27) and whether it is
     /// currently lost.
     gateway: Option<(u16, bool)>,
+    /// The AIN-wide remote-maintenance state (MV2-31).
+    maintenance: bool,
 }
 
 /// Units counted for a reported request the master has no record of (an inter-node call,
@@ -150,6 +152,7 @@ impl Master {
             directory: BTreeMap::new(),
             licences: BTreeMap::new(),
             gateway: None,
+            maintenance: false,
             held: BTreeMap::new(),
             released_on_loss: BTreeMap::new(),
         }
@@ -159,6 +162,28 @@ impl Master {
     /// version sequence continues and satellites keep their newer-only rule.
     pub fn restore_config(&mut self, version: u64, data: Vec<u8>) {
         self.config = (version, data);
+    }
+
+    /// Asks every joined satellite to activate `sw_version` (MV2-30: software activation on
+    /// satellites happens only at the master's request); returns how many were asked.
+    pub fn request_activation(&mut self, sw_version: &str) -> usize {
+        let ids = self.joined_conns();
+        for &id in &ids {
+            let msg = Message::Activate {
+                sw_version: sw_version.to_owned(),
+            };
+            self.send(id, msg, false);
+        }
+        ids.len()
+    }
+
+    /// Locks or unlocks remote maintenance AIN-wide (MV2-31): every satellite follows, and
+    /// joining ones learn the state when they join.
+    pub fn set_remote_maintenance(&mut self, unlocked: bool) {
+        self.maintenance = unlocked;
+        for id in self.joined_conns() {
+            self.send(id, Message::Maintenance { unlocked }, false);
+        }
     }
 
     /// Names the gateway satellite that holds the licence EID (MV-27); its loss and return
@@ -400,6 +425,8 @@ impl Master {
                 if !self.licences.is_empty() {
                     self.send_licences(conn);
                 }
+                let unlocked = self.maintenance;
+                self.send(conn, Message::Maintenance { unlocked }, false);
                 self.events.push_back(MasterEvent::NodeJoined { node });
                 if let Some((g, lost)) = &mut self.gateway
                     && *g == node

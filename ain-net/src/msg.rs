@@ -18,9 +18,11 @@
 //! | 15 | `Directory` | M→S | extension → node map (MV-28) |
 //! | 16 | `Event` | S→M | a node-qualified event forwarded to the master (MV2-33) |
 //! | 17 | `NodeStatus` | S→M | calls active, offline flag, channels held (rejoin reconciliation) |
+//! | 18 | `Activate` | M→S | activate this software version, only at the master's request (MV2-30) |
+//! | 19 | `Maintenance` | M→S | AIN-wide remote-maintenance state, unlocked or not (MV2-31) |
 
 use crate::frame::{
-    FrameError, Res, array32, blob, list, put_blob, put_str, string, u8_, u16_, u32_, u64_,
+    FrameError, Res, array32, blob, bool_, list, put_blob, put_str, string, u8_, u16_, u32_, u64_,
 };
 
 /// Why the master refused a node.
@@ -171,6 +173,16 @@ pub enum Message {
     },
     /// Node status.
     Status(NodeStatus),
+    /// Activate a software version (MV2-30).
+    Activate {
+        /// The version to activate.
+        sw_version: String,
+    },
+    /// The AIN-wide remote-maintenance state (MV2-31).
+    Maintenance {
+        /// Whether remote maintenance is unlocked.
+        unlocked: bool,
+    },
 }
 
 impl Message {
@@ -194,6 +206,8 @@ impl Message {
             Self::Directory { .. } => 15,
             Self::Event { .. } => 16,
             Self::Status(_) => 17,
+            Self::Activate { .. } => 18,
+            Self::Maintenance { .. } => 19,
         }
     }
 
@@ -260,12 +274,14 @@ impl Message {
                     o.extend_from_slice(&r.to_be_bytes());
                 }
             }
+            Self::Activate { sw_version } => put_str(o, sw_version),
+            Self::Maintenance { unlocked } => o.push(u8::from(*unlocked)),
         }
     }
 
     pub(crate) fn decode_payload(ty: u8, p: &[u8]) -> Result<Self, FrameError> {
         let parsed = match ty {
-            1..=17 => parse(ty, p),
+            1..=19 => parse(ty, p),
             _ => return Err(FrameError::UnknownType(ty)),
         };
         match parsed {
@@ -346,6 +362,8 @@ fn parse(ty: u8, i: &[u8]) -> Res<'_, Message> {
             let (i, data) = blob(i)?;
             (i, Message::Event { code, data })
         }
+        18 => string(i).map(|(i, sw_version)| (i, Message::Activate { sw_version }))?,
+        19 => bool_(i).map(|(i, unlocked)| (i, Message::Maintenance { unlocked }))?,
         _ => {
             let (i, active_calls) = u32_(i)?;
             let (i, off) = u8_(i)?;

@@ -62,6 +62,17 @@ pub enum SatelliteEvent {
     },
     /// The 36 h offline temporary licences expired (MV-8, MV-25).
     OfflineLicencesExpired,
+    /// The master asks this node to activate a software version (MV2-30: only the master
+    /// starts an activation).
+    ActivateSoftware {
+        /// The version.
+        sw_version: String,
+    },
+    /// The AIN-wide remote-maintenance state changed (MV2-31).
+    MaintenanceChanged {
+        /// Whether remote maintenance is unlocked.
+        unlocked: bool,
+    },
     /// The master sent its licence view (MV-25).
     LicenceViewUpdated {
         /// Licence types it lists.
@@ -105,6 +116,9 @@ pub struct Satellite {
     /// The master's licences (name → count) and the offline temporary set.
     licences: BTreeMap<String, u32>,
     offline_set: BTreeMap<String, u32>,
+    /// Remote maintenance: the master's (AIN-wide) state, and this node's own unlock.
+    maintenance: bool,
+    local_unlock: bool,
     offline_licences_until: Option<Instant>,
     retry_at: Instant,
     tx: VecDeque<Transmit>,
@@ -129,6 +143,8 @@ impl Satellite {
             was_offline: false,
             licences: BTreeMap::new(),
             offline_set: BTreeMap::new(),
+            maintenance: false,
+            local_unlock: false,
             offline_licences_until: None,
             retry_at: now,
             tx: VecDeque::new(),
@@ -195,6 +211,23 @@ impl Satellite {
             LinkState::Offline if self.offline_licences_valid(now) => &self.offline_set,
             _ => &NONE,
         }
+    }
+
+    /// Whether remote maintenance is unlocked: the AIN-wide state the master set (MV2-31),
+    /// kept while offline (it unlocks the offline configuration too).
+    pub fn remote_maintenance_unlocked(&self) -> bool {
+        self.maintenance
+    }
+
+    /// Unlocks (or locks) remote maintenance on this node itself.
+    pub fn set_local_unlock(&mut self, unlocked: bool) {
+        self.local_unlock = unlocked;
+    }
+
+    /// Whether dial-up access into this node is allowed: the AIN-wide unlock and this node's
+    /// own (MV2-31).
+    pub fn dial_up_allowed(&self) -> bool {
+        self.maintenance && self.local_unlock
     }
 
     /// Whether offline temporary licences are valid now.
@@ -300,6 +333,19 @@ impl Satellite {
                 self.last_heard = now;
                 let config_version = self.config.0;
                 self.send(Message::Heartbeat { config_version }, false);
+            }
+            Message::Activate { sw_version } => {
+                self.last_heard = now;
+                self.events
+                    .push_back(SatelliteEvent::ActivateSoftware { sw_version });
+            }
+            Message::Maintenance { unlocked } => {
+                self.last_heard = now;
+                if self.maintenance != unlocked {
+                    self.maintenance = unlocked;
+                    self.events
+                        .push_back(SatelliteEvent::MaintenanceChanged { unlocked });
+                }
             }
             Message::LicenceView { entries } => {
                 self.last_heard = now;

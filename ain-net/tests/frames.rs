@@ -56,6 +56,10 @@ fn all_messages() -> Vec<Message> {
             was_offline: true,
             held_requests: vec![4, 5],
         }),
+        Message::Activate {
+            sw_version: "9.2".into(),
+        },
+        Message::Maintenance { unlocked: true },
     ]
 }
 

@@ -58,9 +58,14 @@ fn master() -> Master {
 fn mv2_29_authenticated_known_node_is_welcomed_with_a_snapshot() {
     let mut m = master();
     let out = join(&mut m, 1, 3, &sim::eid(3), sim::VERSION, sim::SECRET);
+    // Then the AIN-wide remote-maintenance state (MV2-31), locked by default.
     assert!(matches!(
         out[..],
-        [Message::Welcome { .. }, Message::ConfigSnapshot { .. }]
+        [
+            Message::Welcome { .. },
+            Message::ConfigSnapshot { .. },
+            Message::Maintenance { unlocked: false }
+        ]
     ));
 }
 

@@ -353,3 +353,47 @@ fn mv27_gateway_satellite_loss_and_return_are_reported() {
         ]
     );
 }
+
+/// MV2-30: satellites are asked to activate software by the master only. MV2-31: remote
+/// maintenance follows the master AIN-wide (late joiners and offline nodes included), and
+/// dial-up access also needs the node's own unlock.
+#[test]
+fn mv2_30_31_activation_and_remote_maintenance_follow_the_master() {
+    let mut net = Net::new(3, 71);
+    net.partition(2);
+    net.run(5 * S);
+    assert_eq!(net.master.request_activation("9.2"), 2, "the joined ones");
+    net.master.set_remote_maintenance(true);
+    net.run(S);
+    for i in 0..2 {
+        assert!(
+            net.sat_events[i].contains(&SatelliteEvent::ActivateSoftware {
+                sw_version: "9.2".into()
+            })
+        );
+        assert!(net.sats[i].remote_maintenance_unlocked(), "satellite {i}");
+        assert!(!net.sats[i].dial_up_allowed(), "no local unlock yet");
+    }
+    net.sats[0].set_local_unlock(true);
+    assert!(net.sats[0].dial_up_allowed());
+    net.partitioned.clear();
+    net.run(60 * S);
+    assert!(net.sats[2].remote_maintenance_unlocked(), "learnt on join");
+    assert!(
+        !net.sat_events[2]
+            .iter()
+            .any(|e| matches!(e, SatelliteEvent::ActivateSoftware { .. })),
+        "never activates on its own"
+    );
+    // Offline, a node keeps the AIN-wide state; locking it again reaches the others.
+    net.partition(1);
+    net.run(40 * S);
+    net.master.set_remote_maintenance(false);
+    net.run(S);
+    assert!(!net.sats[0].remote_maintenance_unlocked());
+    assert!(!net.sats[0].dial_up_allowed());
+    assert!(
+        net.sats[1].remote_maintenance_unlocked(),
+        "offline: last state kept"
+    );
+}
