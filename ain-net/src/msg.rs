@@ -366,11 +366,11 @@ fn parse(ty: u8, i: &[u8]) -> Res<'_, Message> {
         19 => bool_(i).map(|(i, unlocked)| (i, Message::Maintenance { unlocked }))?,
         _ => {
             let (i, active_calls) = u32_(i)?;
-            let (i, off) = u8_(i)?;
+            let (i, was_offline) = bool_(i)?;
             let (i, held_requests) = list(i, u64_)?;
             let s = NodeStatus {
                 active_calls,
-                was_offline: off != 0,
+                was_offline,
                 held_requests,
             };
             (i, Message::Status(s))
