@@ -303,22 +303,25 @@ fn assert_tone(clip: &Clip) {
     assert!(rms > 4000.0, "B heard the tone too quietly: RMS {rms:.0}");
 }
 
+/// A G.711 call between phones set up as `setup`: B must hear A's tone and the call be
+/// recorded as answered; returns the outcome and that record.
+fn g711_call(tag: &str, setup: &Setup) -> Option<(Outcome, String)> {
+    let out = call(tag, (&["g711"], 8000), &["g711"], setup)?;
+    assert_tone(&out.heard);
+    let rec = out.cdrs.lines().next().expect("a call record").to_owned();
+    assert!(rec.contains("\"disposition\":\"answered\""), "{rec}");
+    Some((out, rec))
+}
+
 #[test]
 fn mv36_baresip_call_through_the_relay_carries_a_tone_with_a_common_codec() {
-    let Some(out) = call(
-        "baresip-pcmu",
-        (&["g711"], 8000),
-        &["g711"],
-        &Setup {
-            capture: true,
-            ..Setup::default()
-        },
-    ) else {
+    let setup = Setup {
+        capture: true,
+        ..Setup::default()
+    };
+    let Some((out, rec)) = g711_call("baresip-pcmu", &setup) else {
         return;
     };
-    assert_tone(&out.heard);
-    let rec = out.cdrs.lines().next().expect("a call record");
-    assert!(rec.contains("\"disposition\":\"answered\""), "{rec}");
     assert!(rec.contains("\"codecs\":[\"PCMU\",\"PCMU\"]"), "{rec}");
     assert!(
         !rec.contains("\"media\":[null"),
@@ -371,40 +374,24 @@ fn mv36_baresip_opus_only_phone_reaches_a_pcmu_only_phone_through_transcoding() 
 
 #[test]
 fn a_phone_registered_over_tls_calls_one_on_udp_with_audio() {
-    let Some(out) = call(
-        "baresip-tls",
-        (&["g711"], 8000),
-        &["g711"],
-        &Setup {
-            a_tls: true,
-            ..Setup::default()
-        },
-    ) else {
-        return;
+    let setup = Setup {
+        a_tls: true,
+        ..Setup::default()
     };
-    assert_tone(&out.heard);
-    let rec = out.cdrs.lines().next().expect("a call record");
-    assert!(rec.contains("\"disposition\":\"answered\""), "{rec}");
+    let _ = g711_call("baresip-tls", &setup);
 }
 
 /// MV-40: both phones insist on SRTP (SDES). Each leg is keyed apart, so the relay must
 /// decrypt A's audio and encrypt it again for B; baresip's SRTP (libsrtp) is the oracle.
 #[test]
 fn mv40_srtp_phones_talk_through_the_relay_with_a_key_per_leg() {
-    let Some(out) = call(
-        "baresip-srtp",
-        (&["g711"], 8000),
-        &["g711"],
-        &Setup {
-            srtp: true,
-            ..Setup::default()
-        },
-    ) else {
+    let setup = Setup {
+        srtp: true,
+        ..Setup::default()
+    };
+    let Some((_, rec)) = g711_call("baresip-srtp", &setup) else {
         return;
     };
-    assert_tone(&out.heard);
-    let rec = out.cdrs.lines().next().expect("a call record");
-    assert!(rec.contains("\"disposition\":\"answered\""), "{rec}");
     assert!(
         !rec.contains("null]"),
         "the relay opened SRTP from both phones: {rec}"

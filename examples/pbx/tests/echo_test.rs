@@ -34,23 +34,28 @@ fn header<'a>(msg: &'a str, name: &str) -> &'a str {
         .unwrap_or_else(|| panic!("{name} missing in {msg}"))
 }
 
+/// A PBX with extension 201 registered by SIPp, the PBX's UDP address, and the phone's SIP
+/// socket on the port it registered from (so it may call, RFC 3581).
+fn registered(tag: &str, rtp_ports: &str) -> (Pbx, SocketAddr, u16, UdpSocket) {
+    let dir = temp_dir(tag);
+    let users = "[[users]]\nextension = \"201\"\npassword = \"p201\"\n";
+    let config = format!("{EPHEMERAL_SIP}[media]\nrtp_ports = \"{rtp_ports}\"\n{users}");
+    let pbx = Pbx::start(&dir, &config);
+    let target = pbx.addr("udp");
+    let port = sipp::free_udp_port();
+    sipp_registered(&dir, &target.to_string(), "201", "p201", port);
+    let sip = UdpSocket::bind(("127.0.0.1", port)).expect("the registered port");
+    sip.set_read_timeout(Some(Duration::from_secs(3)))
+        .expect("timeout");
+    (pbx, target, port, sip)
+}
+
 #[test]
 fn echo_test_number_answers_and_sends_every_packet_back() {
     if !testkit::peer("sipp") {
         return;
     }
-    let dir = temp_dir("echo");
-    let users = "[[users]]\nextension = \"201\"\npassword = \"p201\"\n";
-    let config = format!("{EPHEMERAL_SIP}[media]\nrtp_ports = \"32600-32699\"\n{users}");
-    let pbx = Pbx::start(&dir, &config);
-    let target = pbx.addr("udp");
-    let port = sipp::free_udp_port();
-    sipp_registered(&dir, &target.to_string(), "201", "p201", port);
-
-    // The phone now calls *43 from the address it registered from.
-    let sip = UdpSocket::bind(("127.0.0.1", port)).expect("the registered port");
-    sip.set_read_timeout(Some(Duration::from_secs(3)))
-        .expect("timeout");
+    let (pbx, target, port, sip) = registered("echo", "32600-32699");
     let rtp = UdpSocket::bind("127.0.0.1:0").expect("rtp");
     rtp.set_read_timeout(Some(Duration::from_secs(2)))
         .expect("timeout");
@@ -127,16 +132,7 @@ fn echo_test_refuses_an_srtp_offer() {
     if !testkit::peer("sipp") {
         return;
     }
-    let dir = temp_dir("echo-srtp");
-    let users = "[[users]]\nextension = \"201\"\npassword = \"p201\"\n";
-    let config = format!("{EPHEMERAL_SIP}[media]\nrtp_ports = \"32700-32719\"\n{users}");
-    let pbx = Pbx::start(&dir, &config);
-    let target = pbx.addr("udp");
-    let port = sipp::free_udp_port();
-    sipp_registered(&dir, &target.to_string(), "201", "p201", port);
-    let sip = UdpSocket::bind(("127.0.0.1", port)).expect("the registered port");
-    sip.set_read_timeout(Some(Duration::from_secs(3)))
-        .expect("timeout");
+    let (_pbx, target, port, sip) = registered("echo-srtp", "32700-32719");
     let sdp = "v=0\r\no=- 5 5 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
                m=audio 4000 RTP/SAVP 0\r\n\
                a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n";

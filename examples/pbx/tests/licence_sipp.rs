@@ -77,6 +77,24 @@ fn mv13_second_terminal_refused_without_a_free_licence() {
     );
 }
 
+/// An INVITE from 201 (registered from local `port`) to `user`, with `sdp` as its body
+/// when not empty.
+fn invite_from_201(port: u16, user: &str, call_id: &str, sdp: &str) -> String {
+    let body = if sdp.is_empty() {
+        String::new()
+    } else {
+        "Content-Type: application/sdp\r\n".to_owned()
+    };
+    format!(
+        "INVITE sip:{user}@127.0.0.1 SIP/2.0\r\n\
+         Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK{call_id};rport\r\n\
+         Max-Forwards: 70\r\nFrom: <sip:201@127.0.0.1>;tag={call_id}\r\n\
+         To: <sip:{user}@127.0.0.1>\r\nCall-ID: {call_id}\r\nCSeq: 1 INVITE\r\n\
+         Contact: <sip:201@127.0.0.1:{port}>\r\n{body}Content-Length: {}\r\n\r\n{sdp}",
+        sdp.len()
+    )
+}
+
 /// The final status line a request sent from `sock` to `to` gets.
 fn status_of(sock: &UdpSocket, to: SocketAddr, request: &str) -> String {
     sock.set_read_timeout(Some(Duration::from_secs(3)))
@@ -129,13 +147,7 @@ fn mv4_restricted_mode_withholds_caller_id_and_refuses_feature_codes_and_transfe
     assert_eq!(callee.stat("SuccessfulCall(C)"), 1, "{:?}", callee.stats);
     // A feature code (the echo test, *43) is refused.
     let sock = UdpSocket::bind(("127.0.0.1", a)).expect("201's port");
-    let invite = format!(
-        "INVITE sip:*43@127.0.0.1 SIP/2.0\r\n\
-         Via: SIP/2.0/UDP 127.0.0.1:{a};branch=z9hG4bKmv4fc;rport\r\n\
-         Max-Forwards: 70\r\nFrom: <sip:201@127.0.0.1>;tag=mv4\r\nTo: <sip:*43@127.0.0.1>\r\n\
-         Call-ID: mv4-feature-code\r\nCSeq: 1 INVITE\r\nContact: <sip:201@127.0.0.1:{a}>\r\n\
-         Content-Length: 0\r\n\r\n"
-    );
+    let invite = invite_from_201(a, "*43", "mv4-feature-code", "");
     let to: SocketAddr = target.parse().expect("addr");
     let line = status_of(&sock, to, &invite);
     assert!(line.starts_with("SIP/2.0 403"), "{line}");
@@ -162,14 +174,7 @@ fn mv40_srtp_offer_is_refused_without_the_secure_voip_licence() {
     let sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
                m=audio 4000 RTP/SAVP 0\r\na=rtpmap:0 PCMU/8000\r\n\
                a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n";
-    let invite = format!(
-        "INVITE sip:202@127.0.0.1 SIP/2.0\r\n\
-         Via: SIP/2.0/UDP 127.0.0.1:{a};branch=z9hG4bKmv40;rport\r\n\
-         Max-Forwards: 70\r\nFrom: <sip:201@127.0.0.1>;tag=mv40\r\nTo: <sip:202@127.0.0.1>\r\n\
-         Call-ID: mv40-srtp\r\nCSeq: 1 INVITE\r\nContact: <sip:201@127.0.0.1:{a}>\r\n\
-         Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
-        sdp.len()
-    );
+    let invite = invite_from_201(a, "202", "mv40-srtp", sdp);
     let to: SocketAddr = target.parse().expect("addr");
     let line = status_of(&sock, to, &invite);
     assert_eq!(line, "SIP/2.0 488 SRTP not available");
