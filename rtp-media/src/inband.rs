@@ -125,16 +125,30 @@ pub struct InbandEvent {
     pub digit: DtmfDigit,
     /// RTP timestamp where the tone began (approximately).
     pub timestamp: u32,
-    /// Its length in RTP clock units (saturated to the 16-bit RFC 4733 field).
+    /// Its length so far in RTP clock units (saturated to the 16-bit RFC 4733 field).
     pub duration: u16,
 }
 
-/// In-band DTMF in decoded 8 kHz PCM → events to send as RFC 4733 packets.
+/// What the detector saw change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InbandChange {
+    /// A digit was confirmed: send the event's first packet now (RFC 4733 §2.5.1.2).
+    Started(InbandEvent),
+    /// The digit ended: send the end packets with its final length.
+    Ended(InbandEvent),
+}
+
+/// In-band DTMF in decoded 8 kHz PCM → events to send as RFC 4733 packets while the digit
+/// sounds: [`InbandChange::Started`] once it is confirmed (about 38 ms in), then
+/// [`TonesToEvents::active`] for the update packets, and [`InbandChange::Ended`].
 #[derive(Clone, Debug)]
 pub struct TonesToEvents {
     clock_rate: u32,
     detector: DtmfDetector,
-    found: VecDeque<InbandEvent>,
+    changes: VecDeque<InbandChange>,
+    /// The digit sounding: (digit, start timestamp), and where the PCM fed so far ends.
+    current: Option<(DtmfDigit, u32)>,
+    end: u32,
 }
 
 impl TonesToEvents {
@@ -143,7 +157,9 @@ impl TonesToEvents {
         Self {
             clock_rate: clock_rate.max(1),
             detector: DtmfDetector::new(config),
-            found: VecDeque::new(),
+            changes: VecDeque::new(),
+            current: None,
+            end: 0,
         }
     }
 
@@ -151,22 +167,49 @@ impl TonesToEvents {
     pub fn process(&mut self, timestamp: u32, pcm: &[i16]) {
         self.detector.process(pcm);
         let fed = pcm.len() as u64 * u64::from(self.clock_rate) / 8000;
-        let end = timestamp.wrapping_add(fed as u32);
+        self.end = timestamp.wrapping_add(fed as u32);
         while let Some(d) = self.detector.poll_event() {
-            // The end of a tone shows in the first window without it, so it is placed
-            // before the end of this frame by its length.
-            let units = units(d.duration, self.clock_rate);
-            self.found.push_back(InbandEvent {
-                digit: d.digit,
-                timestamp: end.wrapping_sub(units),
-                duration: u16::try_from(units).unwrap_or(u16::MAX),
-            });
+            // A digit that started and ended within this frame is announced first.
+            let start = match self.current.take() {
+                Some((digit, start)) if digit == d.digit => start,
+                _ => {
+                    let start = self.end.wrapping_sub(units(d.duration, self.clock_rate));
+                    let e = self.event(d.digit, start);
+                    self.changes.push_back(InbandChange::Started(e));
+                    start
+                }
+            };
+            let e = self.event(d.digit, start);
+            self.changes.push_back(InbandChange::Ended(e));
+        }
+        if self.current.is_none()
+            && let Some(digit) = self.detector.active()
+        {
+            let lag = units(DtmfDetector::CONFIRMATION, self.clock_rate);
+            let start = self.end.wrapping_sub(lag);
+            self.current = Some((digit, start));
+            let e = self.event(digit, start);
+            self.changes.push_back(InbandChange::Started(e));
         }
     }
 
-    /// The next digit that ended, with its start and length in the stream's clock.
-    pub fn poll_event(&mut self) -> Option<InbandEvent> {
-        self.found.pop_front()
+    /// The digit sounding now, with its length so far (for update packets).
+    pub fn active(&self) -> Option<InbandEvent> {
+        self.current.map(|(digit, start)| self.event(digit, start))
+    }
+
+    /// The next change: a digit started or ended.
+    pub fn poll_event(&mut self) -> Option<InbandChange> {
+        self.changes.pop_front()
+    }
+
+    fn event(&self, digit: DtmfDigit, start: u32) -> InbandEvent {
+        let length = self.end.wrapping_sub(start);
+        InbandEvent {
+            digit,
+            timestamp: start,
+            duration: u16::try_from(length).unwrap_or(u16::MAX),
+        }
     }
 }
 
@@ -250,12 +293,13 @@ mod tests {
         let mut to_tone = EventsToTones::new(8000, 8000);
         let mut detect = TonesToEvents::new(8000, DetectorConfig::default());
         let mut ts = 80_000u32;
-        let mut silence = [0i16; 160];
+        let silence = [0i16; 160];
         for _ in 0..5 {
             detect.process(ts, &silence);
             ts += 160;
         }
         let start = ts;
+        let mut started_at = None;
         for k in 1..=6u16 {
             let span = to_tone
                 .handle_event(start, &event(11, k == 6, k * 160))
@@ -264,22 +308,28 @@ mod tests {
             let mut pcm = vec![0i16; to_tone.samples(span.duration)];
             to_tone.fill(&mut pcm);
             detect.process(span.timestamp, &pcm);
+            if let Some(InbandChange::Started(e)) = detect.poll_event() {
+                started_at.get_or_insert((k, e));
+            }
         }
+        // Announced while it sounds, within the first 60 ms, its start near the real one.
+        let (k, e) = started_at.expect("started while sounding");
+        assert!(k <= 3, "confirmed in frame {k}");
+        assert_eq!(e.digit.as_char(), '#');
+        let err = i64::from(e.timestamp.wrapping_sub(start) as i32).abs();
+        assert!(err <= 160, "start within 20 ms: {err}");
+        assert!(detect.active().is_some_and(|a| a.duration >= 640));
         ts = start + 960;
         for _ in 0..5 {
-            silence.fill(0);
             detect.process(ts, &silence);
             ts += 160;
         }
-        let e = detect.poll_event().expect("the digit");
-        assert_eq!(e.digit.as_char(), '#');
-        assert!(
-            (800..=1200).contains(&e.duration),
-            "120 ms within a window: {e:?}"
-        );
-        let err = i64::from(e.timestamp.wrapping_sub(start) as i32).abs();
-        eprintln!("start off by {err} units");
-        assert!(err <= 400, "start within 50 ms: {e:?}");
+        let Some(InbandChange::Ended(end)) = detect.poll_event() else {
+            panic!("no end");
+        };
+        assert_eq!(end.timestamp, e.timestamp, "one event, one timestamp");
+        assert!((900..=1300).contains(&end.duration), "{end:?}");
         assert_eq!(detect.poll_event(), None);
+        assert_eq!(detect.active(), None);
     }
 }

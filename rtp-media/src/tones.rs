@@ -250,6 +250,15 @@ impl DtmfDetector {
         self.events.pop_front()
     }
 
+    /// The digit sounding now: confirmed (three windows) and not yet ended.
+    pub fn active(&self) -> Option<DtmfDigit> {
+        self.active.and_then(|(c, _)| DtmfDigit::from_char(c))
+    }
+
+    /// How long a digit has sounded when it is confirmed: the windows it takes, about 38 ms.
+    pub const CONFIRMATION: Duration =
+        Duration::from_micros(((CONFIRM as u64 - 1) * HOP as u64 + WINDOW as u64) * 125);
+
     fn analyse(&self) -> Option<char> {
         let n = WINDOW as f64;
         let energy: f64 = self.buf.iter().map(|x| x * x).sum();

@@ -5,16 +5,17 @@
 //! - both have telephone-event: RFC 4733 packets pass with their payload type mapped and
 //!   their duration rescaled to the outgoing clock;
 //! - only the sender: its events become in-band tones that replace the audio they cover;
-//! - only the receiver: in-band digits heard in the decoded audio are sent as RFC 4733 event
-//!   trains once each digit ends (the audio itself passes unchanged).
+//! - only the receiver: in-band digits heard in the decoded audio are sent as RFC 4733
+//!   events while they sound (first packet once confirmed, about 38 ms in; updates; three end
+//!   packets), and the digit's audio is held back meanwhile.
 //!
 //! Sequence numbers stay contiguous: packets inserted (tone frames, event trains) shift the
 //! numbering up, packets dropped (audio under a tone, DTX) shift it down.
 
 use codecs::Transcoder;
 use codecs::resample::Resampler;
-use rtp_media::dtmf::{DtmfSender, DtmfSenderConfig};
-use rtp_media::inband::{EventsToTones, TonesToEvents};
+use rtp_media::dtmf::TelephoneEvent;
+use rtp_media::inband::{EventsToTones, InbandChange, InbandEvent, TonesToEvents};
 use rtp_media::rtp::{PayloadType, RtpHeader, RtpPacket};
 use rtp_media::tones::DetectorConfig;
 
@@ -39,7 +40,6 @@ struct Detect {
     narrow: Vec<i16>,
     /// The outgoing telephone-event payload type.
     pt: PayloadType,
-    sender: DtmfSender,
 }
 
 /// The packets one input produced.
@@ -104,10 +104,6 @@ fn dtmf_mode(from: &LegSpec, to: &LegSpec) -> Result<Dtmf, codecs::Error> {
                 .transpose()?,
             narrow: vec![0; codecs::resample::MAX_FRAME],
             pt,
-            sender: DtmfSender::new(DtmfSenderConfig {
-                duration_step: u16::try_from(td.rtp_clock_rate / 50).unwrap_or(160),
-                ..DtmfSenderConfig::default()
-            }),
         })),
     })
 }
@@ -163,12 +159,14 @@ impl RtpTranscoder {
         let Ok(n) = self.tc.transcode(p.payload(), &mut self.payload) else {
             return false;
         };
-        if n > 0 {
+        // While an in-band digit sounds, its events stand for it and its audio is not sent.
+        let sounding = self.detect(&p);
+        if n > 0 && !sounding {
             let mut h = self.header(self.to_pt, &p, p.timestamp());
             h.marker = p.marker();
             self.out.push(&h, &self.payload[..n]);
         }
-        self.detect(&p);
+        self.settle();
         self.out.count > 0 // DTX gives nothing
     }
 
@@ -246,16 +244,18 @@ impl RtpTranscoder {
         self.settle();
     }
 
-    /// Feeds the decoded audio to the in-band detector and sends each digit it ends.
-    fn detect(&mut self, p: &RtpPacket<'_>) {
+    /// Feeds the decoded audio to the in-band detector and sends the RFC 4733 packets of the
+    /// digit sounding: the first when it is confirmed, an update per frame, three at its end
+    /// (RFC 4733 §2.5.1). `true` while a digit sounds.
+    fn detect(&mut self, p: &RtpPacket<'_>) -> bool {
         let mut dtmf = std::mem::replace(&mut self.dtmf, Dtmf::None);
+        let mut sounding = false;
         if let Dtmf::ToEvents(d) = &mut dtmf {
             let Detect {
                 detect,
                 to_8k,
                 narrow,
                 pt,
-                sender,
             } = &mut **d;
             let pcm = self.tc.last_input();
             let pcm = match to_8k {
@@ -266,18 +266,48 @@ impl RtpTranscoder {
                 },
             };
             detect.process(p.timestamp(), pcm);
-            while let Some(ev) = detect.poll_event() {
-                let duration =
-                    u16::try_from(self.rescale(u32::from(ev.duration))).unwrap_or(u16::MAX);
-                for k in sender.packets(ev.digit, duration, 0, 0) {
-                    let mut h = self.header(*pt, p, ev.timestamp);
-                    h.marker = k.marker;
-                    self.out.push(&h, &k.payload);
+            let mut sent = false;
+            while let Some(change) = detect.poll_event() {
+                let (e, end, copies) = match change {
+                    InbandChange::Started(e) => (e, false, 1),
+                    InbandChange::Ended(e) => (e, true, 3),
+                };
+                for _ in 0..copies {
+                    self.push_event(*pt, p, &e, end, !end && !sent);
+                }
+                (sounding, sent) = (true, true);
+            }
+            if let Some(e) = detect.active() {
+                sounding = true;
+                if !sent {
+                    self.push_event(*pt, p, &e, false, false);
                 }
             }
         }
         self.dtmf = dtmf;
-        self.settle();
+        sounding
+    }
+
+    /// One RFC 4733 packet of event `e`, its duration in the outgoing clock.
+    fn push_event(
+        &mut self,
+        pt: PayloadType,
+        p: &RtpPacket<'_>,
+        e: &InbandEvent,
+        end: bool,
+        marker: bool,
+    ) {
+        let duration = u16::try_from(self.rescale(u32::from(e.duration))).unwrap_or(u16::MAX);
+        let payload = TelephoneEvent {
+            event: e.digit.code(),
+            end,
+            volume: 10,
+            duration,
+        }
+        .to_bytes();
+        let mut h = self.header(pt, p, e.timestamp);
+        h.marker = marker;
+        self.out.push(&h, &payload);
     }
 }
 

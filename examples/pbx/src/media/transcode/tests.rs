@@ -119,15 +119,16 @@ fn events_become_opus_tone_frames_on_the_opus_clock() {
 }
 
 #[test]
-fn in_band_digits_become_an_event_train_after_the_audio() {
+fn in_band_digits_become_events_while_they_sound() {
     let from = leg(CodecKind::Pcmu, 0, None);
     let mut t = RtpTranscoder::new(&from, &leg(CodecKind::Pcmu, 0, Some(101))).expect("transcoder");
     let mut tone = ToneGenerator::new(
         ToneSpec::dtmf(DtmfDigit::from_char('7').expect("digit")),
         8000,
     );
-    let mut input = Vec::new();
     let mut pcm = [0i16; 160];
+    let mut out = Vec::new();
+    let mut first_event_after = None;
     for k in 0..16u16 {
         if (5..11).contains(&k) {
             tone.fill(&mut pcm); // 120 ms of '7'
@@ -135,27 +136,41 @@ fn in_band_digits_become_an_event_train_after_the_audio() {
             pcm.fill(0);
         }
         let mu: Vec<u8> = pcm.iter().map(|&s| g711::ulaw_encode(s)).collect();
-        input.push(packet(0, 100 + k, 1000 + u32::from(k) * 160, k == 0, &mu));
+        let input = packet(0, 100 + k, 1000 + u32::from(k) * 160, k == 0, &mu);
+        let got = run(&mut t, &[input]);
+        if first_event_after.is_none() && got.iter().any(|o| o.0 == 101) {
+            first_event_after = Some(k);
+        }
+        out.extend(got);
     }
-    let out = run(&mut t, &input);
     assert_contiguous(&out, 100);
-    let audio = out.iter().filter(|o| o.0 == 0).count();
-    assert_eq!(audio, 16, "the audio passes unchanged");
-    let events: Vec<TelephoneEvent> = out
+    // The first event packet goes out while the digit sounds (confirmed ~38 ms in).
+    assert!(
+        first_event_after.is_some_and(|k| k <= 7),
+        "{first_event_after:?}"
+    );
+    let events: Vec<(bool, u32, TelephoneEvent)> = out
         .iter()
         .filter(|o| o.0 == 101)
-        .map(|o| TelephoneEvent::parse(&o.4).expect("event"))
+        .map(|o| (o.3, o.2, TelephoneEvent::parse(&o.4).expect("event")))
         .collect();
-    assert!(events.iter().all(|e| e.event == 7), "{events:?}");
-    let last = events.last().expect("a train");
+    assert!(events.iter().all(|e| e.2.event == 7), "{events:?}");
+    assert!(events[0].0 && !events[0].2.end, "start: marker, not end");
+    assert!(events[1..].iter().all(|e| !e.0), "one marker");
+    let ends: Vec<&TelephoneEvent> = events.iter().map(|e| &e.2).filter(|e| e.end).collect();
+    assert_eq!(ends.len(), 3, "three end packets");
+    assert!((900..=1300).contains(&ends[0].duration), "{:?}", ends[0]);
+    let durations: Vec<u16> = events.iter().map(|e| e.2.duration).collect();
+    assert!(durations.windows(2).all(|w| w[0] <= w[1]), "{durations:?}");
     assert!(
-        last.end && (800..=1200).contains(&last.duration),
-        "{last:?}"
+        events.iter().all(|e| e.1 == events[0].1),
+        "one timestamp per event"
     );
-    let start = out.iter().find(|o| o.0 == 101).expect("first event");
-    assert!(start.3, "the first event packet carries the marker");
-    let off = i64::from(start.2) - 1800;
-    assert!(off.abs() <= 400, "event starts near the tone: {start:?}");
+    let off = i64::from(events[0].1) - 1800;
+    assert!(off.abs() <= 160, "event starts near the tone: {events:?}");
+    // The digit's audio is held back while its events stand for it.
+    let audio = out.iter().filter(|o| o.0 == 0).count();
+    assert!((8..=12).contains(&audio), "{audio} audio packets of 16");
 }
 
 #[test]
