@@ -261,6 +261,14 @@ pub async fn run(loaded: Loaded, data_dir: &Path) -> Result<(), StartError> {
         forward_always: forwards(&cfg, |u| u.forward_always.as_ref()),
         forward_busy: forwards(&cfg, |u| u.forward_busy.as_ref()),
         forward_no_answer: forwards(&cfg, |u| u.forward_no_answer.as_ref()),
+        hunt_groups: cfg
+            .hunt_groups
+            .iter()
+            .map(|g| {
+                let members = g.members.iter().map(|m| m.get_ref().clone()).collect();
+                (g.number.get_ref().clone(), members)
+            })
+            .collect(),
         names: cfg
             .users
             .iter()

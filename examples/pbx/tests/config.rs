@@ -166,6 +166,38 @@ fn mv50_routes_are_bounded_by_tab_12() {
 }
 
 #[test]
+fn mv50_hunt_groups_are_checked() {
+    let ok =
+        format!("{MINIMAL}\n[[hunt_groups]]\nnumber = \"600\"\nmembers = [\"201\", \"202\"]\n");
+    assert!(parse(&ok).is_ok());
+    let bad = format!(
+        "{MINIMAL}\n[[hunt_groups]]\nnumber = \"201\"\nmembers = [\"202\", \"299\", \"202\"]\n"
+    );
+    let errs = parse(&bad).expect_err("invalid");
+    let msgs: Vec<String> = errs.iter().map(ToString::to_string).collect();
+    assert!(
+        msgs.iter().any(|m| m.contains("already a number in use")),
+        "{msgs:#?}"
+    );
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("\"299\" is not a configured extension")),
+        "{msgs:#?}"
+    );
+    assert!(msgs.iter().any(|m| m.contains("listed twice")), "{msgs:#?}");
+    let members: Vec<String> = (0..17).map(|i| format!("\"{}\"", 201 + i)).collect();
+    let big = format!(
+        "{MINIMAL}\n[[hunt_groups]]\nnumber = \"600\"\nmembers = [{}]\n",
+        members.join(", ")
+    );
+    let errs = parse(&big).expect_err("too many members");
+    assert!(
+        errs.iter().any(|e| e.message.contains("1 to 16 (MV-50)")),
+        "{errs:?}"
+    );
+}
+
+#[test]
 fn trunk_routing_is_checked() {
     // MV-30: DDI targets must exist, prefixes must be unique and must not shadow extensions.
     let text = format!(

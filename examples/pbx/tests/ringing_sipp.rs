@@ -221,3 +221,40 @@ fn blind_transfer_with_refer_hands_the_caller_to_the_target() {
         .count();
     assert_eq!(to_203, 2, "{cdrs}");
 }
+
+#[test]
+fn a_hunt_group_rings_every_member_and_the_first_to_answer_takes_the_call() {
+    if !testkit::peer("sipp") {
+        return;
+    }
+    let dir = temp_dir("sipp-hunt");
+    let group = "\n[[hunt_groups]]\nnumber = \"600\"\nmembers = [\"202\", \"203\"]\n";
+    let config = format!(
+        "{EPHEMERAL_SIP}[media]\nrtp_ports = \"32260-32299\"\n{}{group}",
+        users("")
+    );
+    let pbx = Pbx::start(&dir, &config);
+    let target = pbx.addr("udp").to_string();
+    let ports = register_all(&dir, &target);
+    let ringer = callee(&dir, ports[1], "callee_ring_until_cancel.xml", "2");
+    let answerer = callee(&dir, ports[2], "callee_answer_late.xml", "2");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let sf = scenario("call_as_user.xml");
+    let args = [
+        "-sf", &sf, "-key", "caller", "201", "-s", "600", "-m", "2", "-r", "5",
+    ];
+    let run = sipp::run(&dir, &target, ports[0], &args);
+    assert_eq!(run.stat("SuccessfulCall(C)"), 2, "{:?}", run.stats);
+    assert_eq!(answerer.wait().stat("SuccessfulCall(C)"), 2, "203 answered");
+    assert_eq!(
+        ringer.wait().stat("SuccessfulCall(C)"),
+        2,
+        "202 rang, then cancelled"
+    );
+    let cdrs = common::cdrs(&pbx.data);
+    let answered = cdrs
+        .lines()
+        .filter(|l| l.contains("\"callee\":\"600\"") && l.contains("\"answered\""))
+        .count();
+    assert_eq!(answered, 2, "{cdrs}");
+}

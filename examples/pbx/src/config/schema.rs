@@ -34,6 +34,8 @@ pub struct Config {
     pub dos: DosConfig,
     /// SIP trunks to providers.
     pub trunks: Vec<TrunkConfig>,
+    /// Hunt groups: a number that rings every member's devices at once.
+    pub hunt_groups: Vec<HuntGroupConfig>,
     /// Call timers and service numbers.
     pub calls: CallsConfig,
     /// Shutdown behaviour.
@@ -217,6 +219,17 @@ pub struct UserConfig {
 
 const fn default_devices() -> u32 {
     4
+}
+
+/// `[[hunt_groups]]`: a number that rings all its members' devices at once; the first to
+/// answer takes the call (MV-50: at most 99 groups of at most 16 members).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HuntGroupConfig {
+    /// The group's number.
+    pub number: Spanned<String>,
+    /// Member extensions.
+    pub members: Vec<Spanned<String>>,
 }
 
 /// `[licence]`: strict licensing with a signed licence file.

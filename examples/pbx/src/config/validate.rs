@@ -18,6 +18,9 @@ pub(super) const MAX_TERMINALS: u32 = 2400;
 pub const MAX_TRUNKS: usize = 10;
 /// Most SIP access channels (MV-30, MV-35).
 pub const MAX_SIP_CHANNELS: u32 = 240;
+/// Most hunt groups, and members of a normal one (MV-50, Tab. 12).
+pub(super) const MAX_HUNT_GROUPS: usize = 99;
+pub(super) const MAX_HUNT_MEMBERS: usize = 16;
 /// Most DDI numbers (MV-50).
 pub const MAX_DDI: usize = 4000;
 /// Most routes an administrator configures: Tab. 12's 212 less the 12 hidden ones (MV-50).
@@ -60,6 +63,7 @@ pub(crate) fn check(cfg: &Config, src: Source<'_>) -> (Vec<Diagnostic>, Vec<Diag
     media(cfg, &mut c);
     let extensions = users(cfg, &mut c);
     calls(cfg, &mut c, &extensions);
+    hunt_groups(cfg, &mut c, &extensions);
     trunks(cfg, &mut c, &extensions);
     events(cfg, &mut c);
     rest(cfg, &mut c);
@@ -248,6 +252,62 @@ fn users(cfg: &Config, c: &mut Checker<'_>) -> HashSet<String> {
         }
     }
     exts
+}
+
+fn hunt_groups(cfg: &Config, c: &mut Checker<'_>, exts: &HashSet<String>) {
+    if cfg.hunt_groups.len() > MAX_HUNT_GROUPS {
+        c.key(
+            "hunt_groups",
+            Some(MAX_HUNT_GROUPS),
+            "number",
+            format!(
+                "{} hunt groups configured, at most {MAX_HUNT_GROUPS} (MV-50)",
+                cfg.hunt_groups.len()
+            ),
+        );
+    }
+    let mut numbers = HashSet::new();
+    for (i, g) in cfg.hunt_groups.iter().enumerate() {
+        let n = g.number.get_ref();
+        if n.is_empty() || n.len() > 16 || !n.chars().all(|ch| ch.is_ascii_digit()) {
+            c.err(
+                &g.number,
+                format!("hunt group number {n:?} must be 1 to 16 digits"),
+            );
+        } else if exts.contains(n) || n == cfg.calls.echo_test.get_ref() {
+            c.err(
+                &g.number,
+                format!("hunt group number {n} is already a number in use"),
+            );
+        } else if !numbers.insert(n.clone()) {
+            c.err(
+                &g.number,
+                format!("hunt group number {n} is configured twice"),
+            );
+        }
+        if g.members.is_empty() || g.members.len() > MAX_HUNT_MEMBERS {
+            c.key(
+                "hunt_groups",
+                Some(i),
+                "members",
+                format!(
+                    "hunt group {n} has {} members, it takes 1 to {MAX_HUNT_MEMBERS} (MV-50)",
+                    g.members.len()
+                ),
+            );
+        }
+        let mut seen = HashSet::new();
+        for m in &g.members {
+            if !exts.contains(m.get_ref()) {
+                c.err(
+                    m,
+                    format!("member {:?} is not a configured extension", m.get_ref()),
+                );
+            } else if !seen.insert(m.get_ref()) {
+                c.err(m, format!("member {} is listed twice", m.get_ref()));
+            }
+        }
+    }
 }
 
 fn calls(cfg: &Config, c: &mut Checker<'_>, exts: &HashSet<String>) {

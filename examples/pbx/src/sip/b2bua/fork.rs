@@ -74,7 +74,16 @@ impl Pbx {
         ringing
     }
 
-    /// Sends an INVITE from `caller` with `body` to every device registered for `callee`.
+    /// The extensions whose devices ring for `number`: a hunt group's members, else itself.
+    pub(super) fn ring_targets(&self, number: &str) -> Vec<String> {
+        match self.settings.hunt_groups.get(number) {
+            Some(members) => members.clone(),
+            None => vec![number.to_owned()],
+        }
+    }
+
+    /// Sends an INVITE from `caller` with `body` to every device registered for `callee`
+    /// (every member's, for a hunt group).
     pub(super) fn invite_devices(
         &mut self,
         now: Instant,
@@ -83,12 +92,17 @@ impl Pbx {
         max_forwards: u32,
         body: Option<(String, Bytes)>,
     ) -> Vec<Branch> {
-        let aor = format!("sip:{callee}@{}", self.realm_host());
         let targets: Vec<_> = self
-            .registrar
-            .lookup(&aor)
+            .ring_targets(callee)
             .iter()
-            .map(|b| (b.contact.clone(), b.transport, b.source))
+            .flat_map(|ext| {
+                let aor = format!("sip:{ext}@{}", self.realm_host());
+                self.registrar
+                    .lookup(&aor)
+                    .iter()
+                    .map(|b| (b.contact.clone(), b.transport, b.source))
+                    .collect::<Vec<_>>()
+            })
             .collect();
         let mut sent = Vec::new();
         for (contact, t, dest) in targets {

@@ -56,6 +56,7 @@ impl Pbx {
             self.start_echo(now, tx, req, from);
             return;
         } else if self.creds.password(&number).is_none()
+            && !self.settings.hunt_groups.contains_key(&number)
             && let Some((k, out)) = self.outbound_route(&number)
         {
             (out, Some((k, TrunkDir::Out)))
@@ -80,12 +81,16 @@ impl Pbx {
                 );
                 return;
             };
-            if self.creds.password(&callee).is_none() {
+            let group = self.settings.hunt_groups.contains_key(&callee);
+            if self.creds.password(&callee).is_none() && !group {
                 drop(self.ep.reply(now, tx, 404, "Not Found"));
                 return;
             }
-            let aor = format!("sip:{callee}@{}", self.realm_host());
-            if self.registrar.lookup(&aor).is_empty() {
+            let reachable = self.ring_targets(&callee).iter().any(|ext| {
+                let aor = format!("sip:{ext}@{}", self.realm_host());
+                !self.registrar.lookup(&aor).is_empty()
+            });
+            if !reachable {
                 drop(self.ep.reply(now, tx, 480, "Temporarily Unavailable"));
                 return;
             }

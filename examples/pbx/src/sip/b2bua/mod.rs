@@ -78,6 +78,8 @@ pub struct Settings {
     pub forward_busy: HashMap<String, String>,
     /// Forwarding when the extension does not answer in time.
     pub forward_no_answer: HashMap<String, String>,
+    /// Hunt groups: number → member extensions, all rung at once.
+    pub hunt_groups: HashMap<String, Vec<String>>,
     /// Display names for caller ID (From and P-Asserted-Identity of the callee's INVITE).
     pub names: HashMap<String, String>,
     /// Demo or strict licensing (terminal licences at registration, MV-13).
