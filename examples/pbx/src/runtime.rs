@@ -16,7 +16,7 @@ use crate::delivery::{EventService, Input, wall_now};
 use crate::licence::LicenceMode;
 use crate::notice::Notice;
 use crate::sip::SipServer;
-use crate::sip::b2bua::{Pbx, Settings, TrunkSettings};
+use crate::sip::b2bua::{HuntGroup, HuntStrategy, Pbx, Settings, TrunkSettings};
 use events::EventKind;
 use sip_core::dos::DosGuard;
 
@@ -265,8 +265,16 @@ pub async fn run(loaded: Loaded, data_dir: &Path) -> Result<(), StartError> {
             .hunt_groups
             .iter()
             .map(|g| {
-                let members = g.members.iter().map(|m| m.get_ref().clone()).collect();
-                (g.number.get_ref().clone(), members)
+                let group = HuntGroup {
+                    members: g.members.iter().map(|m| m.get_ref().clone()).collect(),
+                    strategy: match g.strategy {
+                        crate::config::HuntStrategyConfig::All => HuntStrategy::All,
+                        crate::config::HuntStrategyConfig::Linear => HuntStrategy::Linear,
+                        crate::config::HuntStrategyConfig::Cyclic => HuntStrategy::Cyclic,
+                    },
+                    ring: Duration::from_secs(u64::from(g.ring_secs)),
+                };
+                (g.number.get_ref().clone(), group)
             })
             .collect(),
         names: cfg

@@ -195,6 +195,20 @@ fn mv50_hunt_groups_are_checked() {
         errs.iter().any(|e| e.message.contains("1 to 16 (MV-50)")),
         "{errs:?}"
     );
+    // MV-52: the strategy is one of three, and each member rings 1 to 120 s.
+    let seq = format!(
+        "{MINIMAL}\n[[hunt_groups]]\nnumber = \"600\"\nmembers = [\"201\"]\n\
+         strategy = \"cyclic\"\nring_secs = 0\n"
+    );
+    assert!(
+        one_error(&seq)
+            .message
+            .contains("ring_secs 0 must be 1 to 120")
+    );
+    let odd = seq
+        .replace("cyclic", "random")
+        .replace("ring_secs = 0", "ring_secs = 5");
+    assert!(parse(&odd).is_err(), "unknown strategy");
 }
 
 #[test]

@@ -258,3 +258,96 @@ fn a_hunt_group_rings_every_member_and_the_first_to_answer_takes_the_call() {
         .count();
     assert_eq!(answered, 2, "{cdrs}");
 }
+
+/// Calls 201 → 600 `calls` times, one after the other.
+fn call_group(dir: &Path, pbx: &str, port: u16, calls: &str) -> sipp::Run {
+    let sf = scenario("call_as_user.xml");
+    let args = [
+        "-sf", &sf, "-key", "caller", "201", "-s", "600", "-m", calls, "-r", "1", "-l", "1",
+    ];
+    sipp::run(dir, pbx, port, &args)
+}
+
+/// MV-52: a linear group rings one member at a time for `ring_secs`, from the first: 202
+/// never answers, so each call moves on to 203 after a second.
+#[test]
+fn mv52_a_linear_hunt_group_moves_on_from_a_member_who_does_not_answer() {
+    if !testkit::peer("sipp") {
+        return;
+    }
+    let dir = temp_dir("sipp-hunt-linear");
+    let group = "\n[[hunt_groups]]\nnumber = \"600\"\nmembers = [\"202\", \"203\"]\n\
+                 strategy = \"linear\"\nring_secs = 1\n";
+    let config = format!(
+        "{EPHEMERAL_SIP}[media]\nrtp_ports = \"32240-32259\"\n{}{group}",
+        users("")
+    );
+    let pbx = Pbx::start(&dir, &config);
+    let target = pbx.addr("udp").to_string();
+    let ports = register_all(&dir, &target);
+    let ringer = callee(&dir, ports[1], "callee_ring_until_cancel.xml", "2");
+    let answerer = callee(&dir, ports[2], "callee_answer_late.xml", "2");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let run = call_group(&dir, &target, ports[0], "2");
+    assert_eq!(run.stat("SuccessfulCall(C)"), 2, "{:?}", run.stats);
+    assert_eq!(
+        ringer.wait().stat("SuccessfulCall(C)"),
+        2,
+        "202 rang first each time"
+    );
+    assert_eq!(
+        answerer.wait().stat("SuccessfulCall(C)"),
+        2,
+        "then 203 answered"
+    );
+}
+
+/// MV-52: a cyclic group starts each call one member further on: of two calls, 202 takes the
+/// first and 203 the second, each answering at once.
+#[test]
+fn mv52_a_cyclic_hunt_group_shares_calls_among_its_members() {
+    if !testkit::peer("sipp") {
+        return;
+    }
+    let dir = temp_dir("sipp-hunt-cyclic");
+    let group = "\n[[hunt_groups]]\nnumber = \"600\"\nmembers = [\"202\", \"203\"]\n\
+                 strategy = \"cyclic\"\nring_secs = 5\n";
+    let config = format!(
+        "{EPHEMERAL_SIP}[media]\nrtp_ports = \"32220-32239\"\n{}{group}",
+        users("")
+    );
+    let pbx = Pbx::start(&dir, &config);
+    let target = pbx.addr("udp").to_string();
+    let ports = register_all(&dir, &target);
+    let first = callee(&dir, ports[1], "callee_answer_late.xml", "1");
+    let second = callee(&dir, ports[2], "callee_answer_late.xml", "1");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let run = call_group(&dir, &target, ports[0], "2");
+    assert_eq!(run.stat("SuccessfulCall(C)"), 2, "{:?}", run.stats);
+    assert_eq!(
+        first.wait().stat("SuccessfulCall(C)"),
+        1,
+        "202 took one call"
+    );
+    assert_eq!(
+        second.wait().stat("SuccessfulCall(C)"),
+        1,
+        "203 took the other"
+    );
+    // Each call went straight to a member who answered (half a second of ringing): none
+    // waited out 5 s on a member that was gone, as the second call would if both started
+    // at 202.
+    let cdrs = common::cdrs(&pbx.data);
+    for line in cdrs.lines() {
+        let rec: serde_json::Value = serde_json::from_str(line).expect("JSON");
+        let at = |k: &str| {
+            let t = rec[k].as_str().expect("timestamp");
+            let secs: f64 = t[17..23].parse().expect("seconds");
+            let minutes: f64 = t[14..16].parse().expect("minutes");
+            minutes * 60.0 + secs
+        };
+        let ringing = at("answer") - at("start");
+        assert!((0.0..3.0).contains(&ringing), "rang {ringing:.1} s: {line}");
+    }
+    assert_eq!(cdrs.lines().count(), 2, "{cdrs}");
+}

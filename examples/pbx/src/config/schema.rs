@@ -221,15 +221,39 @@ const fn default_devices() -> u32 {
     4
 }
 
-/// `[[hunt_groups]]`: a number that rings all its members' devices at once; the first to
-/// answer takes the call (MV-50: at most 99 groups of at most 16 members).
+/// `[[hunt_groups]]`: a number that rings its members (MV-50: at most 99 groups of at most
+/// 16 members; MV-52: linear and cyclic routing).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HuntGroupConfig {
     /// The group's number.
     pub number: Spanned<String>,
-    /// Member extensions.
+    /// Member extensions, in order.
     pub members: Vec<Spanned<String>>,
+    /// `"all"` (every member at once, the default), `"linear"` (one at a time from the
+    /// first) or `"cyclic"` (one at a time, each call starting one member further on).
+    #[serde(default)]
+    pub strategy: HuntStrategyConfig,
+    /// Seconds each member rings when they ring one at a time (1 to 120).
+    #[serde(default = "default_hunt_ring_secs")]
+    pub ring_secs: u32,
+}
+
+/// How a hunt group rings its members.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HuntStrategyConfig {
+    /// Every member at once.
+    #[default]
+    All,
+    /// One at a time, from the first.
+    Linear,
+    /// One at a time, each call starting one member further on.
+    Cyclic,
+}
+
+fn default_hunt_ring_secs() -> u32 {
+    10
 }
 
 /// `[licence]`: strict licensing with a signed licence file.

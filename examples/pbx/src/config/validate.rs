@@ -296,6 +296,14 @@ fn hunt_groups(cfg: &Config, c: &mut Checker<'_>, exts: &HashSet<String>) {
                 ),
             );
         }
+        if g.ring_secs == 0 || g.ring_secs > 120 {
+            c.key(
+                "hunt_groups",
+                Some(i),
+                "ring_secs",
+                format!("ring_secs {} must be 1 to 120", g.ring_secs),
+            );
+        }
         let mut seen = HashSet::new();
         for m in &g.members {
             if !exts.contains(m.get_ref()) {

@@ -166,6 +166,9 @@ impl Pbx {
         if self.answering.contains_key(&id) {
             return; // answered; the relay is taking the callee's codec
         }
+        if self.hunt_next(now, id) {
+            return; // the next group member rings
+        }
         self.cancel_branches(now, id, None);
         if self.forward(now, id, Forwarding::NoAnswer) {
             return;

@@ -61,7 +61,24 @@ impl Pbx {
             .to_owned();
         let body = call.b_offer.clone().map(|b| (ct, b));
         let callee = call.callee.clone();
-        let sent = self.invite_devices(now, &callee, &caller, max_forwards, body);
+        // A one-at-a-time hunt group rings its next member for the group's time.
+        let mut one = |pbx: &mut Self, member: &str| {
+            pbx.invite_exts(
+                now,
+                &[member.to_owned()],
+                &callee,
+                &caller,
+                max_forwards,
+                body.clone(),
+            )
+        };
+        let (sent, ring) = match self.ring_member(id, &mut one) {
+            Some(plan) => plan,
+            None => (
+                self.invite_devices(now, &callee, &caller, max_forwards, body.clone()),
+                self.settings.no_answer,
+            ),
+        };
         for b in &sent {
             self.by_b_invite.insert(b.tx, id);
         }
@@ -69,7 +86,7 @@ impl Pbx {
         let ringing = !sent.is_empty();
         if let Some(call) = self.calls.get_mut(&id) {
             call.branches.extend(sent);
-            call.ring_deadline = ringing.then(|| now + self.settings.no_answer);
+            call.ring_deadline = ringing.then(|| now + ring);
         }
         ringing
     }
@@ -77,7 +94,7 @@ impl Pbx {
     /// The extensions whose devices ring for `number`: a hunt group's members, else itself.
     pub(super) fn ring_targets(&self, number: &str) -> Vec<String> {
         match self.settings.hunt_groups.get(number) {
-            Some(members) => members.clone(),
+            Some(g) => g.members.clone(),
             None => vec![number.to_owned()],
         }
     }
@@ -92,8 +109,22 @@ impl Pbx {
         max_forwards: u32,
         body: Option<(String, Bytes)>,
     ) -> Vec<Branch> {
-        let targets: Vec<_> = self
-            .ring_targets(callee)
+        let exts = self.ring_targets(callee);
+        self.invite_exts(now, &exts, callee, caller, max_forwards, body)
+    }
+
+    /// Sends an INVITE for `callee` from `caller` with `body` to every device registered for
+    /// the extensions `exts`.
+    pub(super) fn invite_exts(
+        &mut self,
+        now: Instant,
+        exts: &[String],
+        callee: &str,
+        caller: &str,
+        max_forwards: u32,
+        body: Option<(String, Bytes)>,
+    ) -> Vec<Branch> {
+        let targets: Vec<_> = exts
             .iter()
             .flat_map(|ext| {
                 let aor = format!("sip:{ext}@{}", self.realm_host());
@@ -197,6 +228,12 @@ impl Pbx {
         if !call.branches.is_empty() {
             return;
         }
+        if self.hunt_next(now, id) {
+            return; // a busy group member: the next one rings
+        }
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
         let (code, reason) = call.best.take().unwrap_or((480, String::new()));
         if matches!(code, 486 | 600) && self.forward(now, id, Forwarding::Busy) {
             return;

@@ -190,6 +190,7 @@ impl Pbx {
                 auth_tried: false,
                 ring_deadline: None,
                 answered: false,
+                hunt: None,
                 relay,
                 record,
             },

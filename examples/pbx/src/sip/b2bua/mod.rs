@@ -29,6 +29,7 @@ mod attended;
 mod dialog;
 mod echo;
 mod fork;
+mod hunt;
 mod invite;
 mod media;
 mod nat;
@@ -78,8 +79,8 @@ pub struct Settings {
     pub forward_busy: HashMap<String, String>,
     /// Forwarding when the extension does not answer in time.
     pub forward_no_answer: HashMap<String, String>,
-    /// Hunt groups: number → member extensions, all rung at once.
-    pub hunt_groups: HashMap<String, Vec<String>>,
+    /// Hunt groups by number.
+    pub hunt_groups: HashMap<String, HuntGroup>,
     /// Display names for caller ID (From and P-Asserted-Identity of the callee's INVITE).
     pub names: HashMap<String, String>,
     /// Demo or strict licensing (terminal licences at registration, MV-13).
@@ -212,6 +213,8 @@ struct Call {
     relay: Option<[sdp::Local; 2]>,
     /// Per leg: its audio and the SDP that defines its payload types (A's offer, B's answer).
     sdp: [Option<(Audio, Bytes)>; 2],
+    /// Working through a one-at-a-time hunt group.
+    hunt: Option<hunt::Hunt>,
     /// For the call record: the caller's Call-ID, caller, callee, times, codec.
     record: Record,
 }
@@ -277,7 +280,11 @@ pub struct Pbx {
     held: HashMap<(String, String), licensing::Registration>,
     /// When NAT keep-alives are next due.
     next_keepalive: Option<Instant>,
+    /// Cyclic hunt groups: where the next call starts.
+    hunt_turns: HashMap<String, usize>,
 }
+
+pub use hunt::{HuntGroup, HuntStrategy};
 
 /// The reason phrase of a refusal in restricted mode (MV-4).
 pub(super) const RESTRICTED: &str = "Not available in restricted mode";
@@ -339,6 +346,7 @@ impl Pbx {
             attended: HashMap::new(),
             trunk_regs: Vec::new(),
             next_keepalive: None,
+            hunt_turns: HashMap::new(),
             reg_tx: HashMap::new(),
             trunk_notices: VecDeque::new(),
             offences: VecDeque::new(),
