@@ -249,6 +249,8 @@ pub async fn run(loaded: Loaded, data_dir: &Path) -> Result<(), StartError> {
         nat_keepalive: Duration::from_secs(u64::from(cfg.sip.nat_keepalive_secs)),
         srtp: cfg.media.srtp,
         no_answer: Duration::from_secs(cfg.calls.no_answer_secs),
+        max_call: (cfg.calls.max_call_secs > 0)
+            .then(|| Duration::from_secs(cfg.calls.max_call_secs)),
         no_answer_status: cfg.calls.no_answer_status.0,
         nonce_secret: rand::random(),
         digest_algorithms: cfg

@@ -230,7 +230,7 @@ fn a_hunt_group_rings_every_member_and_the_first_to_answer_takes_the_call() {
     let dir = temp_dir("sipp-hunt");
     let group = "\n[[hunt_groups]]\nnumber = \"600\"\nmembers = [\"202\", \"203\"]\n";
     let config = format!(
-        "{EPHEMERAL_SIP}[media]\nrtp_ports = \"32260-32299\"\n{}{group}",
+        "{EPHEMERAL_SIP}[media]\nrtp_ports = \"33300-33319\"\n{}{group}",
         users("")
     );
     let pbx = Pbx::start(&dir, &config);
@@ -279,7 +279,7 @@ fn mv52_a_linear_hunt_group_moves_on_from_a_member_who_does_not_answer() {
     let group = "\n[[hunt_groups]]\nnumber = \"600\"\nmembers = [\"202\", \"203\"]\n\
                  strategy = \"linear\"\nring_secs = 1\n";
     let config = format!(
-        "{EPHEMERAL_SIP}[media]\nrtp_ports = \"32240-32259\"\n{}{group}",
+        "{EPHEMERAL_SIP}[media]\nrtp_ports = \"33320-33339\"\n{}{group}",
         users("")
     );
     let pbx = Pbx::start(&dir, &config);
@@ -313,7 +313,7 @@ fn mv52_a_cyclic_hunt_group_shares_calls_among_its_members() {
     let group = "\n[[hunt_groups]]\nnumber = \"600\"\nmembers = [\"202\", \"203\"]\n\
                  strategy = \"cyclic\"\nring_secs = 5\n";
     let config = format!(
-        "{EPHEMERAL_SIP}[media]\nrtp_ports = \"32220-32239\"\n{}{group}",
+        "{EPHEMERAL_SIP}[media]\nrtp_ports = \"33340-33359\"\n{}{group}",
         users("")
     );
     let pbx = Pbx::start(&dir, &config);
@@ -350,4 +350,46 @@ fn mv52_a_cyclic_hunt_group_shares_calls_among_its_members() {
         assert!((0.0..3.0).contains(&ringing), "rang {ringing:.1} s: {line}");
     }
     assert_eq!(cdrs.lines().count(), 2, "{cdrs}");
+}
+
+/// `[calls] max_call_secs`: an answered call is hung up on both legs when it reaches it.
+#[test]
+fn an_answered_call_is_hung_up_at_the_longest_allowed_duration() {
+    if !testkit::peer("sipp") {
+        return;
+    }
+    let dir = temp_dir("sipp-max-call");
+    let config = format!(
+        "{EPHEMERAL_SIP}[media]\nrtp_ports = \"33360-33379\"\n{}",
+        users("").replace(
+            "no_answer_secs = 1\n",
+            "no_answer_secs = 1\nmax_call_secs = 1\n"
+        )
+    );
+    let pbx = Pbx::start(&dir, &config);
+    let target = pbx.addr("udp").to_string();
+    let ports = register_all(&dir, &target);
+    let uas = Background::start(&dir, "", ports[1], &["-sn", "uas", "-m", "1"]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let sf = scenario("call_until_bye.xml");
+    let args = ["-sf", &sf, "-key", "caller", "201", "-s", "202", "-m", "1"];
+    let started = std::time::Instant::now();
+    let run = sipp::run(&dir, &target, ports[0], &args);
+    assert_eq!(
+        run.stat("SuccessfulCall(C)"),
+        1,
+        "the PBX hung up: {:?}",
+        run.stats
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert_eq!(
+        uas.wait().stat("SuccessfulCall(C)"),
+        1,
+        "the callee got its BYE too"
+    );
+    let cdrs = common::cdrs(&pbx.data);
+    let rec: serde_json::Value =
+        serde_json::from_str(cdrs.lines().next().expect("a record")).expect("JSON");
+    let secs = rec["duration_s"].as_f64().expect("duration");
+    assert!((0.9..2.0).contains(&secs), "{rec}");
 }

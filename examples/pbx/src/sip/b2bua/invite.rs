@@ -189,6 +189,7 @@ impl Pbx {
                 trunk: p.trunk,
                 auth_tried: false,
                 ring_deadline: None,
+                end_deadline: None,
                 answered: false,
                 hunt: None,
                 relay,
@@ -404,6 +405,7 @@ impl Pbx {
         };
         call.a_invite = None;
         call.ring_deadline = None;
+        call.end_deadline = self.settings.max_call.map(|d| now + d);
         call.answered = true;
         call.record.answer = Some(wall_now());
         call.a.dialog = Some(a_dialog);

@@ -65,6 +65,8 @@ pub struct Settings {
     pub nat_keepalive: Duration,
     /// Ringing time before the no-answer status.
     pub no_answer: Duration,
+    /// Longest answered call, hung up on both legs when reached (`None`: unlimited).
+    pub max_call: Option<Duration>,
     /// 480 or 408.
     pub no_answer_status: u16,
     /// Digest algorithms challenged with, in order.
@@ -208,6 +210,8 @@ struct Call {
     trunk: Option<(usize, TrunkDir)>,
     auth_tried: bool,
     ring_deadline: Option<Instant>,
+    /// When an answered call reaches `[calls] max_call_secs`.
+    end_deadline: Option<Instant>,
     answered: bool,
     /// The relay's address (and our SRTP key) for leg A and for leg B, when media is relayed.
     relay: Option<[sdp::Local; 2]>,
@@ -406,13 +410,26 @@ impl Pbx {
         for id in expired {
             self.no_answer(now, id);
         }
+        let too_long: Vec<u64> = self
+            .calls
+            .iter()
+            .filter(|(_, c)| c.end_deadline.is_some_and(|d| d <= now))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in too_long {
+            info!(call = id, "call reached its longest allowed duration");
+            self.hang_up_call(now, id);
+        }
         self.transfer_timeouts(now);
         self.process(now);
     }
 
     /// The next wake-up.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let rings = self.calls.values().filter_map(|c| c.ring_deadline);
+        let rings = self
+            .calls
+            .values()
+            .filter_map(|c| c.ring_deadline.into_iter().chain(c.end_deadline).min());
         [
             self.ep.poll_timeout(),
             self.registrar.poll_timeout(),
