@@ -248,6 +248,13 @@ pub async fn run(loaded: Loaded, data_dir: &Path) -> Result<(), StartError> {
         max_terminals: cfg.sip.max_terminals,
         nat_keepalive: Duration::from_secs(u64::from(cfg.sip.nat_keepalive_secs)),
         srtp: cfg.media.srtp,
+        ptime_ms: cfg.media.ptime_ms,
+        codecs: cfg
+            .media
+            .codecs
+            .iter()
+            .filter_map(|c| codecs::CodecKind::from_name(c.get_ref()))
+            .collect(),
         no_answer: Duration::from_secs(cfg.calls.no_answer_secs),
         max_call: (cfg.calls.max_call_secs > 0)
             .then(|| Duration::from_secs(cfg.calls.max_call_secs)),

@@ -117,9 +117,12 @@ pub struct MediaConfig {
     pub rtp_ports: PortRange,
     /// Relay (default) or direct media.
     pub mode: MediaMode,
-    /// Codecs offered, in preference order (SDP encoding names).
+    /// Codecs the PBX adds, in this order, to the offer a callee gets when the caller did
+    /// not offer them; the relay transcodes between them and the caller's (SDP encoding
+    /// names: opus, G722, PCMU, PCMA, G729).
     pub codecs: Vec<Spanned<String>>,
-    /// Packetisation time in milliseconds.
+    /// Packetisation time in milliseconds: the `a=ptime` of the PBX's own answers (the
+    /// echo test). Relayed calls keep each phone's own packetisation.
     pub ptime_ms: u32,
     /// Simultaneous media connections (MV-36: 250; a relayed leg costs 2).
     pub connections: u32,

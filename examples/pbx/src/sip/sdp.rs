@@ -150,10 +150,11 @@ fn codecs_in(m: &MediaDescription) -> Vec<CodecKind> {
         .collect()
 }
 
-/// The caller's offer for the callee: pointed at the relay (`addr`), with every codec the
-/// relay can transcode that the caller did not offer appended after the caller's own, so a
-/// callee that shares a codec with the caller picks it and one that does not can still answer.
-pub fn widen(body: &[u8], to: &Local) -> Option<Bytes> {
+/// The caller's offer for the callee: pointed at the relay (`to`), with the codecs of
+/// `offer` (`[media] codecs`, in that order) that the caller did not offer appended after
+/// the caller's own, so a callee that shares a codec with the caller picks it and one that
+/// does not can still answer through transcoding.
+pub fn widen(body: &[u8], to: &Local, offer: &[CodecKind]) -> Option<Bytes> {
     let text = rewrite(body, to)?;
     let mut sdp = SessionDescription::parse(std::str::from_utf8(&text).ok()?).ok()?;
     let m = audio_mut(&mut sdp)?;
@@ -163,7 +164,10 @@ pub fn widen(body: &[u8], to: &Local) -> Option<Bytes> {
     }
     let used: Vec<u8> = m.payload_types().collect();
     let mut dynamic = (96u8..128).filter(|pt| !used.contains(pt));
-    for (kind, pt, map, fmtp) in TRANSCODABLE {
+    let added = offer
+        .iter()
+        .filter_map(|k| TRANSCODABLE.iter().find(|t| t.0 == *k).copied());
+    for (kind, pt, map, fmtp) in added {
         if have.contains(&kind) {
             continue;
         }
@@ -225,13 +229,18 @@ pub fn narrow(answer: &[u8], offer: &[u8], caller: &Audio, to: &Local) -> Option
 }
 
 /// The PBX's own answer to `offer` (the echo test): the phone's first codec and its
-/// telephone-event, at `addr`, with an origin line of ours.
-pub fn answer_own(offer: &[u8], phone: &Audio, addr: SocketAddr) -> Option<Bytes> {
+/// telephone-event, at `addr`, with an origin line of ours and `a=ptime:ptime_ms`.
+pub fn answer_own(offer: &[u8], phone: &Audio, addr: SocketAddr, ptime_ms: u32) -> Option<Bytes> {
     let text = rewrite(offer, &Local::plain(addr))?;
     let mut sdp = SessionDescription::parse(std::str::from_utf8(&text).ok()?).ok()?;
     sdp.origin.username = "pbxkit".to_owned();
     sdp.origin.address_type = if addr.is_ipv4() { "IP4" } else { "IP6" }.to_owned();
     sdp.origin.address = addr.ip().to_string();
+    let m = audio_mut(&mut sdp)?;
+    m.attributes
+        .retain(|a| !a.name.eq_ignore_ascii_case("ptime"));
+    m.attributes
+        .push(Attribute::value("ptime", ptime_ms.to_string()));
     restrict(sdp.to_string().as_bytes(), offer, phone)
 }
 
@@ -309,6 +318,28 @@ pub fn rewrite(body: &[u8], to: &Local) -> Option<Bytes> {
 mod tests {
     use super::*;
 
+    const ALL: [CodecKind; 5] = [
+        CodecKind::Pcmu,
+        CodecKind::Pcma,
+        CodecKind::G722,
+        CodecKind::G729,
+        CodecKind::Opus,
+    ];
+
+    #[test]
+    fn widening_adds_only_the_configured_codecs_in_their_order() {
+        let relay: SocketAddr = "127.0.0.1:31002".parse().expect("addr");
+        let mine = [CodecKind::G722, CodecKind::Pcmu, CodecKind::Opus];
+        let out = widen(OFFER, &Local::plain(relay), &mine).expect("widened");
+        let text = String::from_utf8_lossy(&out).into_owned();
+        // PCMA and PCMU are the caller's; G722 and Opus are added, G.729 is not configured.
+        assert!(
+            text.contains("m=audio 31002 RTP/AVP 8 0 9 96 101\r\n"),
+            "{text}"
+        );
+        assert!(!text.contains("G729"), "{text}");
+    }
+
     const OFFER: &[u8] = b"v=0\r\no=- 1 1 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\nt=0 0\r\nm=audio 40000 RTP/AVP 8 0 101\r\na=rtpmap:101 telephone-event/8000\r\n";
 
     #[test]
@@ -334,7 +365,7 @@ mod tests {
     #[test]
     fn widened_offer_keeps_the_callers_codecs_first_and_adds_the_transcodable_ones() {
         let relay: SocketAddr = "127.0.0.1:31002".parse().expect("addr");
-        let out = widen(OPUS_ONLY, &Local::plain(relay)).expect("widened");
+        let out = widen(OPUS_ONLY, &Local::plain(relay), &ALL).expect("widened");
         let sdp = SessionDescription::parse(std::str::from_utf8(&out).expect("utf8")).expect("sdp");
         let m = &sdp.media[0];
         let pts: Vec<u8> = m.payload_types().collect();
@@ -348,7 +379,7 @@ mod tests {
             Some((CodecKind::Opus, Some(relay)))
         );
         // A PCMU offer gets Opus on a free dynamic type, not one the caller uses.
-        let out = widen(OFFER, &Local::plain(relay)).expect("widened");
+        let out = widen(OFFER, &Local::plain(relay), &ALL).expect("widened");
         let text = String::from_utf8_lossy(&out).into_owned();
         assert!(text.contains("a=rtpmap:96 opus/48000/2"), "{text}");
         assert!(
@@ -388,7 +419,7 @@ mod tests {
     #[test]
     fn a_caller_without_events_is_offered_none_back_but_the_callee_gets_them() {
         let relay: SocketAddr = "127.0.0.1:31000".parse().expect("addr");
-        let wide = widen(PCMU_ONLY, &Local::plain(relay)).expect("widened");
+        let wide = widen(PCMU_ONLY, &Local::plain(relay), &ALL).expect("widened");
         let text = String::from_utf8_lossy(&wide).into_owned();
         assert!(
             text.contains("m=audio 31000 RTP/AVP 0 8 9 18 96 101\r\n"),

@@ -79,7 +79,7 @@ impl Pbx {
             .clone()
             .zip(c1.sdp[1 - x1].clone())
             .filter(|_| c2.answered && leg(c2, z).dialog.is_some())
-            .and_then(|(relay, (_, y_sdp))| sdp::widen(&y_sdp, &relay[x1]));
+            .and_then(|(relay, (_, y_sdp))| sdp::widen(&y_sdp, &relay[x1], &self.settings.codecs));
         let Some(offer) = offer else {
             drop(
                 self.ep

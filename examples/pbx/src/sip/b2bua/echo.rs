@@ -58,7 +58,8 @@ impl Pbx {
             return false;
         };
         self.by_a_invite.remove(&tx);
-        let answer = sdp::audio(req.body()).and_then(|a| sdp::answer_own(req.body(), &a, addr));
+        let answer = sdp::audio(req.body())
+            .and_then(|a| sdp::answer_own(req.body(), &a, addr, self.settings.ptime_ms));
         let tag = self.ep.to_tag(tx).map(str::to_owned);
         let dialog = tag.and_then(|t| Dialog::uas(&req, &t).ok());
         let (Some(answer), Some(mut dialog)) = (answer, dialog) else {

@@ -34,7 +34,7 @@ impl Pbx {
                 crypto: b_key,
             },
         ];
-        let body = sdp::widen(p.a_req.body(), &locals[1]);
+        let body = sdp::widen(p.a_req.body(), &locals[1], &self.settings.codecs);
         self.dial(now, call, p, body, Some(locals));
         self.process(now);
     }

@@ -61,6 +61,10 @@ pub struct Settings {
     pub max_terminals: u32,
     /// Relay SRTP calls (SDES) when the Secure VoIP licence allows it (MV-40).
     pub srtp: bool,
+    /// Codecs the PBX adds to a callee's offer (it transcodes to them), in order.
+    pub codecs: Vec<codecs::CodecKind>,
+    /// The `a=ptime` of the PBX's own answers.
+    pub ptime_ms: u32,
     /// Interval of the keep-alives sent to devices behind a NAT (zero: none).
     pub nat_keepalive: Duration,
     /// Ringing time before the no-answer status.

@@ -85,7 +85,8 @@ impl Pbx {
         };
         drop(self.ep.reply(now, tx, 202, "Accepted"));
         self.notify(now, id, x, 100, "Trying", false);
-        let body = sdp::widen(&y_sdp, &relay[x]).map(|b| ("application/sdp".to_owned(), b));
+        let body = sdp::widen(&y_sdp, &relay[x], &self.settings.codecs)
+            .map(|b| ("application/sdp".to_owned(), b));
         let branches = self.invite_devices(now, &target, &caller, 70, body);
         if branches.is_empty() {
             self.notify(now, id, x, 480, "Temporarily Unavailable", true);
