@@ -246,6 +246,11 @@ pub async fn run(loaded: Loaded, data_dir: &Path) -> Result<(), StartError> {
         min_expires: cfg.sip.min_expires,
         max_expires: cfg.sip.max_expires,
         max_terminals: cfg.sip.max_terminals,
+        max_devices: cfg
+            .users
+            .iter()
+            .map(|u| (u.extension.get_ref().clone(), u.max_devices))
+            .collect(),
         nat_keepalive: Duration::from_secs(u64::from(cfg.sip.nat_keepalive_secs)),
         srtp: cfg.media.srtp,
         ptime_ms: cfg.media.ptime_ms,

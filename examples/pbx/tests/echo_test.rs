@@ -87,7 +87,10 @@ fn echo_test_number_answers_and_sends_every_packet_back() {
         .find(|l| l.starts_with("m=audio "))
         .expect("SDP answer");
     assert!(mline.ends_with(" RTP/AVP 0 101"), "{mline}");
-    assert!(ok.contains("a=ptime:20\r\n"), "[media] ptime_ms in our answer: {ok}");
+    assert!(
+        ok.contains("a=ptime:20\r\n"),
+        "[media] ptime_ms in our answer: {ok}"
+    );
     let echo_port: u16 = mline
         .split(' ')
         .nth(1)

@@ -281,7 +281,7 @@ async fn mv_36_callee_codec_at_answer_turns_on_transcoding_and_maps_dtmf_events(
 async fn mv_40_srtp_leg_is_opened_and_sealed_with_separate_keys() {
     use rtp_media::sdes::CryptoAttribute;
     use rtp_media::srtp::SrtpProfile;
-    let ports = PortAllocator::new("31840-31859".parse().expect("range"));
+    let ports = PortAllocator::new("31900-31919".parse().expect("range"));
     let b = budget(250);
     let phone_a = UdpSocket::bind("127.0.0.1:0").await.expect("bind");
     let phone_b = UdpSocket::bind("127.0.0.1:0").await.expect("bind");

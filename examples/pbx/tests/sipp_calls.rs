@@ -216,3 +216,40 @@ fn mv50_a_device_beyond_the_terminal_capacity_is_refused_and_refreshes_still_pas
     let log = std::fs::read_to_string(dir.join("pbx.log")).unwrap_or_default();
     assert!(!log.contains("panicked"), "{log}");
 }
+
+#[test]
+fn mv50_a_user_registers_at_most_max_devices_devices() {
+    if !testkit::peer("sipp") {
+        return;
+    }
+    let dir = temp_dir("sipp-max-devices");
+    let users = USERS.replacen(
+        "password = \"s3cret-201\"\n",
+        "password = \"s3cret-201\"\nmax_devices = 1\n",
+        1,
+    );
+    let config = format!("{EPHEMERAL_SIP}[media]\nrtp_ports = \"31800-31819\"\n{users}");
+    let pbx = Pbx::start(&dir, &config);
+    let target = pbx.addr("udp").to_string();
+    let ports = [
+        sipp::free_udp_port(),
+        sipp::free_udp_port(),
+        sipp::free_udp_port(),
+    ];
+    let ok = |r: &sipp::Run| r.stat("SuccessfulCall(C)");
+    assert_eq!(
+        ok(&register(&dir, &target, "201", "s3cret-201", ports[0])),
+        1
+    );
+    let second = register(&dir, &target, "201", "s3cret-201", ports[1]);
+    assert_eq!(ok(&second), 0, "a second device of 201 is refused");
+    // The first device refreshes; another user is not affected.
+    assert_eq!(
+        ok(&register(&dir, &target, "201", "s3cret-201", ports[0])),
+        1
+    );
+    assert_eq!(
+        ok(&register(&dir, &target, "202", "s3cret-202", ports[2])),
+        1
+    );
+}

@@ -59,6 +59,8 @@ pub struct Settings {
     pub max_expires: u32,
     /// Most devices registered at once (MV-50).
     pub max_terminals: u32,
+    /// Most devices per user, by extension (MV-50: 16 at most).
+    pub max_devices: HashMap<String, u32>,
     /// Relay SRTP calls (SDES) when the Secure VoIP licence allows it (MV-40).
     pub srtp: bool,
     /// Codecs the PBX adds to a callee's offer (it transcodes to them), in order.

@@ -63,14 +63,25 @@ impl Pbx {
         let mut room = usize::try_from(self.settings.max_terminals)
             .unwrap_or(usize::MAX)
             .saturating_sub(self.registrar.counts().1);
+        // MV-50: at most `max_devices` devices per user (16 at most).
+        let mut user_room = self
+            .settings
+            .max_devices
+            .get(&user)
+            .map_or(usize::MAX, |&n| usize::try_from(n).unwrap_or(usize::MAX))
+            .saturating_sub(self.registrar.lookup(&aor).len());
         let mut granted = Vec::new();
         let r = self
             .registrar
             .register(now, &aor, req, from.1, from.0, |_, contact| {
+                if user_room == 0 {
+                    return Admission::Refuse(403, "Too many devices for this user (MV-50)".into());
+                }
                 if room == 0 {
                     return Admission::Refuse(503, "Terminal capacity reached (MV-50)".into());
                 }
                 room -= 1;
+                user_room -= 1;
                 let LicenceMode::Strict(engine) = licence else {
                     return Admission::Accept;
                 };
