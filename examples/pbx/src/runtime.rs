@@ -297,6 +297,12 @@ pub async fn run(loaded: Loaded, data_dir: &Path) -> Result<(), StartError> {
             .filter_map(|u| Some((u.extension.get_ref().clone(), u.name.clone()?)))
             .collect(),
         echo_test: cfg.calls.echo_test.get_ref().clone(),
+        blocked_numbers: cfg
+            .calls
+            .blocked_numbers
+            .iter()
+            .map(|b| b.get_ref().clone())
+            .collect(),
         trunks,
         licence: licence.clone(),
         terminals: cfg

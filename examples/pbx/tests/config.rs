@@ -212,6 +212,34 @@ fn mv50_hunt_groups_are_checked() {
 }
 
 #[test]
+fn mv50_blocked_numbers_are_checked() {
+    let cfg = |list: &str| {
+        MINIMAL.replacen(
+            "[sip]\n",
+            &format!("[calls]\nblocked_numbers = [{list}]\n[sip]\n"),
+            1,
+        )
+    };
+    assert!(parse(&cfg("\"0900\", \"00\"")).is_ok());
+    assert!(
+        one_error(&cfg("\"09x\""))
+            .message
+            .contains("is not a number")
+    );
+    assert!(
+        one_error(&cfg("\"20\""))
+            .message
+            .contains("would bar an extension")
+    );
+    let many: Vec<String> = (0..3001).map(|i| format!("\"9{i:04}\"")).collect();
+    assert!(
+        one_error(&cfg(&many.join(",")))
+            .message
+            .contains("at most 3000 (MV-50)")
+    );
+}
+
+#[test]
 fn trunk_routing_is_checked() {
     // MV-30: DDI targets must exist, prefixes must be unique and must not shadow extensions.
     let text = format!(

@@ -4,7 +4,10 @@
 
 mod common;
 
-use common::{EPHEMERAL_SIP, Pbx, events_until, find_event, sipp_register as register, temp_dir};
+use common::{
+    EPHEMERAL_SIP, Pbx, events_until, find_event, invite_from_201, sipp_register as register,
+    status_of, temp_dir,
+};
 use testkit::sipp::{self, Background, scenario};
 
 const USERS: &str = "[[users]]\nextension = \"201\"\npassword = \"s3cret-201\"\n\
@@ -252,4 +255,31 @@ fn mv50_a_user_registers_at_most_max_devices_devices() {
         ok(&register(&dir, &target, "202", "s3cret-202", ports[2])),
         1
     );
+}
+
+/// MV-50 (blocked numbers): a dialled number that starts with a barred prefix gets 403;
+/// other numbers are not affected.
+#[test]
+fn mv50_calls_to_blocked_numbers_are_refused() {
+    if !testkit::peer("sipp") {
+        return;
+    }
+    let dir = temp_dir("sipp-blocked");
+    let config = format!("{EPHEMERAL_SIP}[calls]\nblocked_numbers = [\"0900\", \"00\"]\n{USERS}");
+    let pbx = Pbx::start(&dir, &config);
+    let target = pbx.addr("udp").to_string();
+    let port = sipp::free_udp_port();
+    assert_eq!(
+        register(&dir, &target, "201", "s3cret-201", port).stat("SuccessfulCall(C)"),
+        1
+    );
+    let sock = std::net::UdpSocket::bind(("127.0.0.1", port)).expect("201's port");
+    let to: std::net::SocketAddr = target.parse().expect("addr");
+    for (n, number) in ["09001234", "0044123"].iter().enumerate() {
+        let invite = invite_from_201(port, number, &format!("blocked-{n}"), "");
+        assert_eq!(status_of(&sock, to, &invite), "SIP/2.0 403 Number blocked");
+    }
+    // Not barred: 202 is known but not registered, so 480.
+    let invite = invite_from_201(port, "202", "not-blocked", "");
+    assert!(status_of(&sock, to, &invite).starts_with("SIP/2.0 480"));
 }

@@ -546,6 +546,9 @@ pub struct CallsConfig {
     pub echo_test: Spanned<String>,
     /// Longest call, seconds (0: unlimited).
     pub max_call_secs: u64,
+    /// Barred numbers: a dialled number that starts with one of these is refused with 403
+    /// (MV-50: at most 3000 entries).
+    pub blocked_numbers: Vec<Spanned<String>>,
 }
 
 impl Default for CallsConfig {
@@ -555,6 +558,7 @@ impl Default for CallsConfig {
             no_answer_status: NoAnswerStatus(480),
             echo_test: Spanned::new(0..0, "*43".to_owned()),
             max_call_secs: 0,
+            blocked_numbers: Vec::new(),
         }
     }
 }

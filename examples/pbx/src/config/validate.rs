@@ -18,6 +18,8 @@ pub(super) const MAX_TERMINALS: u32 = 2400;
 pub const MAX_TRUNKS: usize = 10;
 /// Most SIP access channels (MV-30, MV-35).
 pub const MAX_SIP_CHANNELS: u32 = 240;
+/// Most blocked numbers (MV-50, Tab. 12).
+pub(super) const MAX_BLOCKED: usize = 3000;
 /// Most hunt groups, and members of a normal one (MV-50, Tab. 12).
 pub(super) const MAX_HUNT_GROUPS: usize = 99;
 pub(super) const MAX_HUNT_MEMBERS: usize = 16;
@@ -331,6 +333,30 @@ fn calls(cfg: &Config, c: &mut Checker<'_>, exts: &HashSet<String>) {
             &k.echo_test,
             format!("echo_test {echo} is also a user's extension"),
         );
+    }
+    if k.blocked_numbers.len() > MAX_BLOCKED {
+        c.key(
+            "calls",
+            None,
+            "blocked_numbers",
+            format!(
+                "{} blocked numbers, at most {MAX_BLOCKED} (MV-50)",
+                k.blocked_numbers.len()
+            ),
+        );
+    }
+    for b in &k.blocked_numbers {
+        if !is_number(b.get_ref()) {
+            c.err(
+                b,
+                format!("blocked number {:?} is not a number", b.get_ref()),
+            );
+        } else if exts.iter().any(|e| e.starts_with(b.get_ref().as_str())) {
+            c.err(
+                b,
+                format!("blocked number {} would bar an extension", b.get_ref()),
+            );
+        }
     }
     if k.no_answer_secs == 0 || k.no_answer_secs > 600 {
         c.key(

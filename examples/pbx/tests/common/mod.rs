@@ -250,3 +250,37 @@ pub fn sipp_registered(dir: &Path, pbx: &str, user: &str, password: &str, port: 
         r.stats
     );
 }
+
+/// An INVITE from 201 (registered from local `port`) to `user`, with `sdp` as its body
+/// when not empty.
+pub fn invite_from_201(port: u16, user: &str, call_id: &str, sdp: &str) -> String {
+    let body = if sdp.is_empty() {
+        String::new()
+    } else {
+        "Content-Type: application/sdp\r\n".to_owned()
+    };
+    format!(
+        "INVITE sip:{user}@127.0.0.1 SIP/2.0\r\n\
+         Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK{call_id};rport\r\n\
+         Max-Forwards: 70\r\nFrom: <sip:201@127.0.0.1>;tag={call_id}\r\n\
+         To: <sip:{user}@127.0.0.1>\r\nCall-ID: {call_id}\r\nCSeq: 1 INVITE\r\n\
+         Contact: <sip:201@127.0.0.1:{port}>\r\n{body}Content-Length: {}\r\n\r\n{sdp}",
+        sdp.len()
+    )
+}
+
+/// The final status line a request sent from `sock` to `to` gets.
+pub fn status_of(sock: &std::net::UdpSocket, to: SocketAddr, request: &str) -> String {
+    sock.set_read_timeout(Some(Duration::from_secs(3)))
+        .expect("timeout");
+    sock.send_to(request.as_bytes(), to).expect("send");
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = sock.recv(&mut buf).expect("an answer within 3 s");
+        let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+        let line = text.lines().next().unwrap_or_default().to_owned();
+        if !line.starts_with("SIP/2.0 1") {
+            return line;
+        }
+    }
+}

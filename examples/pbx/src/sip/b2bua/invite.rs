@@ -48,6 +48,15 @@ impl Pbx {
                     .reply(now, tx, 403, "Caller not registered from this address"),
             );
             return;
+        } else if self
+            .settings
+            .blocked_numbers
+            .iter()
+            .any(|b| number.starts_with(b.as_str()))
+        {
+            info!(%number, "call to a blocked number refused");
+            drop(self.ep.reply(now, tx, 403, "Number blocked"));
+            return;
         } else if self.is_echo(&number) {
             if !self.allows(Behaviour::FeatureCodes) {
                 drop(self.ep.reply(now, tx, 403, RESTRICTED));

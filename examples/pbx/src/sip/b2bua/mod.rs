@@ -97,6 +97,8 @@ pub struct Settings {
     pub trunks: Vec<TrunkSettings>,
     /// The echo-test number (empty: none).
     pub echo_test: String,
+    /// Barred number prefixes (MV-50).
+    pub blocked_numbers: Vec<String>,
     /// The terminal kind of each extension (MV-13).
     pub terminals: HashMap<String, licensing::TerminalKind>,
 }
