@@ -249,7 +249,10 @@ pub async fn run(loaded: Loaded, data_dir: &Path) -> Result<(), StartError> {
         max_devices: cfg
             .users
             .iter()
-            .map(|u| (u.extension.get_ref().clone(), u.max_devices))
+            .map(|u| {
+                let cap = u.terminal.max_per_user().unwrap_or(u32::MAX);
+                (u.extension.get_ref().clone(), u.max_devices.min(cap))
+            })
             .collect(),
         nat_keepalive: Duration::from_secs(u64::from(cfg.sip.nat_keepalive_secs)),
         srtp: cfg.media.srtp,

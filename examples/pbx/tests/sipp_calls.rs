@@ -283,3 +283,25 @@ fn mv50_calls_to_blocked_numbers_are_refused() {
     let invite = invite_from_201(port, "202", "not-blocked", "");
     assert!(status_of(&sock, to, &invite).starts_with("SIP/2.0 480"));
 }
+
+/// MV-50's per-type sub-limit: a user whose terminal is a BluStar PC client has one device,
+/// whatever `max_devices` says.
+#[test]
+fn mv50_a_blustar_user_registers_one_device() {
+    if !testkit::peer("sipp") {
+        return;
+    }
+    let dir = temp_dir("sipp-blustar");
+    let users = USERS.replacen(
+        "password = \"s3cret-201\"\n",
+        "password = \"s3cret-201\"\nterminal = \"blustar\"\n",
+        1,
+    );
+    let config = format!("{EPHEMERAL_SIP}{users}");
+    let pbx = Pbx::start(&dir, &config);
+    let target = pbx.addr("udp").to_string();
+    let ok = |r: &sipp::Run| r.stat("SuccessfulCall(C)");
+    let (a, b) = (sipp::free_udp_port(), sipp::free_udp_port());
+    assert_eq!(ok(&register(&dir, &target, "201", "s3cret-201", a)), 1);
+    assert_eq!(ok(&register(&dir, &target, "201", "s3cret-201", b)), 0);
+}

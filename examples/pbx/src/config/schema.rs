@@ -175,6 +175,15 @@ pub enum TerminalKind {
 }
 
 impl TerminalKind {
+    /// Devices of this kind one user may have (MV-50's per-type sub-limits: one 2380
+    /// softphone, one BluStar PC client); `None` when only `max_devices` applies.
+    pub const fn max_per_user(self) -> Option<u32> {
+        match self {
+            Self::Softphone2380 | Self::Blustar => Some(1),
+            _ => None,
+        }
+    }
+
     /// The licensing crate's terminal kind.
     pub const fn licensing(self) -> licensing::TerminalKind {
         use licensing::TerminalKind as L;
