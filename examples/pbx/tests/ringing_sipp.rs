@@ -222,32 +222,54 @@ fn blind_transfer_with_refer_hands_the_caller_to_the_target() {
     assert_eq!(to_203, 2, "{cdrs}");
 }
 
-#[test]
-fn a_hunt_group_rings_every_member_and_the_first_to_answer_takes_the_call() {
-    if !testkit::peer("sipp") {
-        return;
-    }
-    let dir = temp_dir("sipp-hunt");
-    let group = "\n[[hunt_groups]]\nnumber = \"600\"\nmembers = [\"202\", \"203\"]\n";
+/// Calls 201 → 600 `calls` times, one after the other.
+fn call_group(dir: &Path, pbx: &str, port: u16, calls: &str) -> sipp::Run {
+    let sf = scenario("call_as_user.xml");
+    let args = [
+        "-sf", &sf, "-key", "caller", "201", "-s", "600", "-m", calls, "-r", "1", "-l", "1",
+    ];
+    sipp::run(dir, pbx, port, &args)
+}
+
+/// Two calls from 201 to hunt group 600 = [202, 203] (its table gets `extra` lines), with
+/// 202 and 203 running the `(scenario, calls)` given; the PBX, the caller's run and theirs.
+fn hunt(
+    tag: &str,
+    rtp: &str,
+    extra: &str,
+    members: [(&str, &str); 2],
+) -> (Pbx, sipp::Run, [sipp::Run; 2]) {
+    let dir = temp_dir(tag);
+    let group =
+        format!("\n[[hunt_groups]]\nnumber = \"600\"\nmembers = [\"202\", \"203\"]\n{extra}");
     let config = format!(
-        "{EPHEMERAL_SIP}[media]\nrtp_ports = \"33300-33319\"\n{}{group}",
+        "{EPHEMERAL_SIP}[media]\nrtp_ports = \"{rtp}\"\n{}{group}",
         users("")
     );
     let pbx = Pbx::start(&dir, &config);
     let target = pbx.addr("udp").to_string();
     let ports = register_all(&dir, &target);
-    let ringer = callee(&dir, ports[1], "callee_ring_until_cancel.xml", "2");
-    let answerer = callee(&dir, ports[2], "callee_answer_late.xml", "2");
+    let b = callee(&dir, ports[1], members[0].0, members[0].1);
+    let c = callee(&dir, ports[2], members[1].0, members[1].1);
     std::thread::sleep(std::time::Duration::from_millis(300));
-    let sf = scenario("call_as_user.xml");
-    let args = [
-        "-sf", &sf, "-key", "caller", "201", "-s", "600", "-m", "2", "-r", "5",
-    ];
-    let run = sipp::run(&dir, &target, ports[0], &args);
+    let run = call_group(&dir, &target, ports[0], "2");
     assert_eq!(run.stat("SuccessfulCall(C)"), 2, "{:?}", run.stats);
-    assert_eq!(answerer.wait().stat("SuccessfulCall(C)"), 2, "203 answered");
+    (pbx, run, [b.wait(), c.wait()])
+}
+
+#[test]
+fn a_hunt_group_rings_every_member_and_the_first_to_answer_takes_the_call() {
+    if !testkit::peer("sipp") {
+        return;
+    }
+    let members = [
+        ("callee_ring_until_cancel.xml", "2"),
+        ("callee_answer_late.xml", "2"),
+    ];
+    let (pbx, _, [ringer, answerer]) = hunt("sipp-hunt", "33300-33319", "", members);
+    assert_eq!(answerer.stat("SuccessfulCall(C)"), 2, "203 answered");
     assert_eq!(
-        ringer.wait().stat("SuccessfulCall(C)"),
+        ringer.stat("SuccessfulCall(C)"),
         2,
         "202 rang, then cancelled"
     );
@@ -259,15 +281,6 @@ fn a_hunt_group_rings_every_member_and_the_first_to_answer_takes_the_call() {
     assert_eq!(answered, 2, "{cdrs}");
 }
 
-/// Calls 201 → 600 `calls` times, one after the other.
-fn call_group(dir: &Path, pbx: &str, port: u16, calls: &str) -> sipp::Run {
-    let sf = scenario("call_as_user.xml");
-    let args = [
-        "-sf", &sf, "-key", "caller", "201", "-s", "600", "-m", calls, "-r", "1", "-l", "1",
-    ];
-    sipp::run(dir, pbx, port, &args)
-}
-
 /// MV-52: a linear group rings one member at a time for `ring_secs`, from the first: 202
 /// never answers, so each call moves on to 203 after a second.
 #[test]
@@ -275,31 +288,18 @@ fn mv52_a_linear_hunt_group_moves_on_from_a_member_who_does_not_answer() {
     if !testkit::peer("sipp") {
         return;
     }
-    let dir = temp_dir("sipp-hunt-linear");
-    let group = "\n[[hunt_groups]]\nnumber = \"600\"\nmembers = [\"202\", \"203\"]\n\
-                 strategy = \"linear\"\nring_secs = 1\n";
-    let config = format!(
-        "{EPHEMERAL_SIP}[media]\nrtp_ports = \"33320-33339\"\n{}{group}",
-        users("")
-    );
-    let pbx = Pbx::start(&dir, &config);
-    let target = pbx.addr("udp").to_string();
-    let ports = register_all(&dir, &target);
-    let ringer = callee(&dir, ports[1], "callee_ring_until_cancel.xml", "2");
-    let answerer = callee(&dir, ports[2], "callee_answer_late.xml", "2");
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    let run = call_group(&dir, &target, ports[0], "2");
-    assert_eq!(run.stat("SuccessfulCall(C)"), 2, "{:?}", run.stats);
+    let extra = "strategy = \"linear\"\nring_secs = 1\n";
+    let members = [
+        ("callee_ring_until_cancel.xml", "2"),
+        ("callee_answer_late.xml", "2"),
+    ];
+    let (_pbx, _, [ringer, answerer]) = hunt("sipp-hunt-linear", "33320-33339", extra, members);
     assert_eq!(
-        ringer.wait().stat("SuccessfulCall(C)"),
+        ringer.stat("SuccessfulCall(C)"),
         2,
         "202 rang first each time"
     );
-    assert_eq!(
-        answerer.wait().stat("SuccessfulCall(C)"),
-        2,
-        "then 203 answered"
-    );
+    assert_eq!(answerer.stat("SuccessfulCall(C)"), 2, "then 203 answered");
 }
 
 /// MV-52: a cyclic group starts each call one member further on: of two calls, 202 takes the
@@ -309,31 +309,14 @@ fn mv52_a_cyclic_hunt_group_shares_calls_among_its_members() {
     if !testkit::peer("sipp") {
         return;
     }
-    let dir = temp_dir("sipp-hunt-cyclic");
-    let group = "\n[[hunt_groups]]\nnumber = \"600\"\nmembers = [\"202\", \"203\"]\n\
-                 strategy = \"cyclic\"\nring_secs = 5\n";
-    let config = format!(
-        "{EPHEMERAL_SIP}[media]\nrtp_ports = \"33340-33359\"\n{}{group}",
-        users("")
-    );
-    let pbx = Pbx::start(&dir, &config);
-    let target = pbx.addr("udp").to_string();
-    let ports = register_all(&dir, &target);
-    let first = callee(&dir, ports[1], "callee_answer_late.xml", "1");
-    let second = callee(&dir, ports[2], "callee_answer_late.xml", "1");
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    let run = call_group(&dir, &target, ports[0], "2");
-    assert_eq!(run.stat("SuccessfulCall(C)"), 2, "{:?}", run.stats);
-    assert_eq!(
-        first.wait().stat("SuccessfulCall(C)"),
-        1,
-        "202 took one call"
-    );
-    assert_eq!(
-        second.wait().stat("SuccessfulCall(C)"),
-        1,
-        "203 took the other"
-    );
+    let extra = "strategy = \"cyclic\"\nring_secs = 5\n";
+    let members = [
+        ("callee_answer_late.xml", "1"),
+        ("callee_answer_late.xml", "1"),
+    ];
+    let (pbx, _, [first, second]) = hunt("sipp-hunt-cyclic", "33340-33359", extra, members);
+    assert_eq!(first.stat("SuccessfulCall(C)"), 1, "202 took one call");
+    assert_eq!(second.stat("SuccessfulCall(C)"), 1, "203 took the other");
     // Each call went straight to a member who answered (half a second of ringing): none
     // waited out 5 s on a member that was gone, as the second call would if both started
     // at 202.
