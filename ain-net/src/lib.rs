@@ -17,6 +17,8 @@
 //!   `Master::set_gateway`, `GatewayLost`/`GatewayRestored` events);
 //! - software activation only at the master's request (MV2-30) and the AIN-wide
 //!   remote-maintenance state with the node's own unlock for dial-up access (MV2-31);
+//! - per-node licences reported node by node (MV-18: `Satellite::set_node_licences`,
+//!   `Master::node_licence`, `Master::licensed_on_every_node`);
 //! - the licence view (MV-25: `Master::set_licence_view`, `Satellite::licences`, with the
 //!   offline temporary set for 36 h).
 //!

@@ -130,6 +130,8 @@ pub struct Master {
     gateway: Option<(u16, bool)>,
     /// The AIN-wide remote-maintenance state (MV2-31).
     maintenance: bool,
+    /// Each node's own per-node licences as it reported them (MV-18).
+    node_licences: BTreeMap<u16, BTreeMap<String, u32>>,
 }
 
 /// Units counted for a reported request the master has no record of (an inter-node call,
@@ -153,6 +155,7 @@ impl Master {
             licences: BTreeMap::new(),
             gateway: None,
             maintenance: false,
+            node_licences: BTreeMap::new(),
             held: BTreeMap::new(),
             released_on_loss: BTreeMap::new(),
         }
@@ -175,6 +178,25 @@ impl Master {
             self.send(id, msg, false);
         }
         ids.len()
+    }
+
+    /// The per-node licence `name` of satellite `node` as it last reported (MV-18: Secure
+    /// VoIP and QSIG are licensed per node, not pooled); 0 when it has none.
+    pub fn node_licence(&self, node: u16, name: &str) -> u32 {
+        self.node_licences
+            .get(&node)
+            .and_then(|l| l.get(name))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Whether every joined satellite reports per-node licence `name` (MV-18: Secure VoIP
+    /// must be licensed on every node that uses it).
+    pub fn licensed_on_every_node(&self, name: &str) -> bool {
+        self.conns
+            .values()
+            .filter_map(|c| joined_node(&c.peer))
+            .all(|n| self.node_licence(n, name) > 0)
     }
 
     /// Locks or unlocks remote maintenance AIN-wide (MV2-31): every satellite follows, and
@@ -476,6 +498,10 @@ impl Master {
                         self.held.remove(&(node, request));
                     }
                     Message::Status(status) => self.reconcile(node, &status),
+                    Message::NodeLicences { entries } => {
+                        self.node_licences
+                            .insert(node, entries.into_iter().collect());
+                    }
                     Message::Event { code, data } => {
                         self.events
                             .push_back(MasterEvent::Forwarded { node, code, data });

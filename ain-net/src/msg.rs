@@ -20,6 +20,7 @@
 //! | 17 | `NodeStatus` | S→M | calls active, offline flag, channels held (rejoin reconciliation) |
 //! | 18 | `Activate` | M→S | activate this software version, only at the master's request (MV2-30) |
 //! | 19 | `Maintenance` | M→S | AIN-wide remote-maintenance state, unlocked or not (MV2-31) |
+//! | 20 | `NodeLicences` | S→M | the node's own per-node licences (Secure VoIP, QSIG; MV-18) |
 
 use crate::frame::{
     FrameError, Res, array32, blob, bool_, list, put_blob, put_str, string, u8_, u16_, u32_, u64_,
@@ -183,6 +184,11 @@ pub enum Message {
         /// Whether remote maintenance is unlocked.
         unlocked: bool,
     },
+    /// A node's per-node licences (MV-18): licence type → count.
+    NodeLicences {
+        /// Entries.
+        entries: Vec<(String, u32)>,
+    },
 }
 
 impl Message {
@@ -208,6 +214,7 @@ impl Message {
             Self::Status(_) => 17,
             Self::Activate { .. } => 18,
             Self::Maintenance { .. } => 19,
+            Self::NodeLicences { .. } => 20,
         }
     }
 
@@ -241,7 +248,7 @@ impl Message {
                 o.extend_from_slice(&version.to_be_bytes());
                 put_blob(o, data);
             }
-            Self::LicenceView { entries } => {
+            Self::LicenceView { entries } | Self::NodeLicences { entries } => {
                 put_count(o, entries.len());
                 for (n, c) in entries.iter().take(u16::MAX as usize) {
                     put_str(o, n);
@@ -281,7 +288,7 @@ impl Message {
 
     pub(crate) fn decode_payload(ty: u8, p: &[u8]) -> Result<Self, FrameError> {
         let parsed = match ty {
-            1..=19 => parse(ty, p),
+            1..=20 => parse(ty, p),
             _ => return Err(FrameError::UnknownType(ty)),
         };
         match parsed {
@@ -364,6 +371,7 @@ fn parse(ty: u8, i: &[u8]) -> Res<'_, Message> {
         }
         18 => string(i).map(|(i, sw_version)| (i, Message::Activate { sw_version }))?,
         19 => bool_(i).map(|(i, unlocked)| (i, Message::Maintenance { unlocked }))?,
+        20 => list(i, lic_entry).map(|(i, entries)| (i, Message::NodeLicences { entries }))?,
         _ => {
             let (i, active_calls) = u32_(i)?;
             let (i, was_offline) = bool_(i)?;

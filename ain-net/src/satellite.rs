@@ -116,6 +116,8 @@ pub struct Satellite {
     /// The master's licences (name → count) and the offline temporary set.
     licences: BTreeMap<String, u32>,
     offline_set: BTreeMap<String, u32>,
+    /// This node's own per-node licences, reported to the master (MV-18).
+    own: BTreeMap<String, u32>,
     /// Remote maintenance: the master's (AIN-wide) state, and this node's own unlock.
     maintenance: bool,
     local_unlock: bool,
@@ -143,6 +145,7 @@ impl Satellite {
             was_offline: false,
             licences: BTreeMap::new(),
             offline_set: BTreeMap::new(),
+            own: BTreeMap::new(),
             maintenance: false,
             local_unlock: false,
             offline_licences_until: None,
@@ -194,6 +197,20 @@ impl Satellite {
     /// Pooled-channel requests held now.
     pub fn held_channels(&self) -> impl Iterator<Item = u64> + '_ {
         self.held.keys().copied()
+    }
+
+    /// This node's own per-node licences (Secure VoIP, QSIG: MV-18, they are not pooled);
+    /// the master learns them now when online, and on every join.
+    pub fn set_node_licences(&mut self, entries: impl IntoIterator<Item = (String, u32)>) {
+        self.own = entries.into_iter().collect();
+        if self.state == LinkState::Online {
+            self.send_own_licences();
+        }
+    }
+
+    fn send_own_licences(&mut self) {
+        let entries = self.own.iter().map(|(n, c)| (n.clone(), *c)).collect();
+        self.send(Message::NodeLicences { entries }, false);
     }
 
     /// The temporary licences this node gets while offline (the licence catalogue's
@@ -312,6 +329,7 @@ impl Satellite {
                     held_requests: self.held.keys().copied().collect(),
                 };
                 self.send(Message::Status(status), false);
+                self.send_own_licences();
             }
             Message::ChannelGrant { request } => {
                 self.last_heard = now;

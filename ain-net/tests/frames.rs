@@ -60,6 +60,9 @@ fn all_messages() -> Vec<Message> {
             sw_version: "9.2".into(),
         },
         Message::Maintenance { unlocked: true },
+        Message::NodeLicences {
+            entries: vec![("secure_voip".into(), 1)],
+        },
     ]
 }
 

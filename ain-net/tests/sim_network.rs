@@ -397,3 +397,27 @@ fn mv2_30_31_activation_and_remote_maintenance_follow_the_master() {
         "offline: last state kept"
     );
 }
+
+/// MV-18: per-node licences are not pooled. Each satellite reports its own (on join and
+/// on change); the master knows which nodes have Secure VoIP, so not every node does here.
+#[test]
+fn mv18_per_node_licences_are_known_node_by_node() {
+    let mut net = Net::new(2, 81);
+    net.sats[0].set_node_licences([("secure_voip".to_owned(), 1), ("qsig".to_owned(), 4)]);
+    net.run(5 * S);
+    assert_eq!(
+        net.master.node_licence(1, "secure_voip"),
+        1,
+        "reported on join"
+    );
+    assert_eq!(net.master.node_licence(1, "qsig"), 4);
+    assert_eq!(net.master.node_licence(2, "secure_voip"), 0);
+    assert!(!net.master.licensed_on_every_node("secure_voip"));
+    net.sats[1].set_node_licences([("secure_voip".to_owned(), 1)]);
+    net.run(S);
+    assert!(
+        net.master.licensed_on_every_node("secure_voip"),
+        "reported when set online"
+    );
+    assert!(!net.master.licensed_on_every_node("qsig"));
+}
