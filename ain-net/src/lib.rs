@@ -15,7 +15,8 @@
 //! - node-qualified event forwarding (MV2-33);
 //! - the gateway satellite's reachability for the licensing 72 h rule (MV-27:
 //!   `Master::set_gateway`, `GatewayLost`/`GatewayRestored` events);
-//! - software activation only at the master's request (MV2-30) and the AIN-wide
+//! - software activation only at the master's request, once the master runs it (MV2-30,
+//!   UCM-NET-4), and the network inventory (UCM-NET-5: `Master::inventory`); the AIN-wide
 //!   remote-maintenance state with the node's own unlock for dial-up access (MV2-31);
 //! - per-node licences reported node by node (MV-18: `Satellite::set_node_licences`,
 //!   `Master::node_licence`, `Master::licensed_on_every_node`);
@@ -53,6 +54,6 @@ pub mod wan;
 
 pub use common::{ConnId, MAX_NODES, Timing, Transmit};
 pub use frame::{Frame, FrameDecoder, FrameError, MAX_PAYLOAD, PROTOCOL_VERSION};
-pub use master::{Master, MasterConfig, MasterEvent};
+pub use master::{ActivationRefused, Master, MasterConfig, MasterEvent, NodeInventory};
 pub use msg::{Message, NodeStatus, RefuseReason};
 pub use satellite::{LinkState, Satellite, SatelliteConfig, SatelliteEvent};

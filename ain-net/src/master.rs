@@ -25,6 +25,30 @@ pub struct MasterConfig {
     pub timing: Timing,
 }
 
+/// A software activation the master refused to request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("activate {wanted} on the satellites only once the master runs it (it runs {master})")]
+pub struct ActivationRefused {
+    /// The version asked for.
+    pub wanted: String,
+    /// The version the master runs.
+    pub master: String,
+}
+
+/// One node in the network inventory (UCM-NET-5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeInventory {
+    /// Node id (0: the master).
+    pub node: u16,
+    /// Its EID (the master's is the licence's, not known here).
+    pub eid: Option<String>,
+    /// The software it ran when it last joined (the master's own for node 0); `None` for a
+    /// node that never joined.
+    pub sw_version: Option<String>,
+    /// Whether it is joined now.
+    pub online: bool,
+}
+
 /// What the master reports to its driver.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -132,6 +156,8 @@ pub struct Master {
     maintenance: bool,
     /// Each node's own per-node licences as it reported them (MV-18).
     node_licences: BTreeMap<u16, BTreeMap<String, u32>>,
+    /// The software each node ran when it last joined (UCM-NET-5).
+    versions: BTreeMap<u16, String>,
 }
 
 /// Units counted for a reported request the master has no record of (an inter-node call,
@@ -156,6 +182,7 @@ impl Master {
             gateway: None,
             maintenance: false,
             node_licences: BTreeMap::new(),
+            versions: BTreeMap::new(),
             held: BTreeMap::new(),
             released_on_loss: BTreeMap::new(),
         }
@@ -168,8 +195,15 @@ impl Master {
     }
 
     /// Asks every joined satellite to activate `sw_version` (MV2-30: software activation on
-    /// satellites happens only at the master's request); returns how many were asked.
-    pub fn request_activation(&mut self, sw_version: &str) -> usize {
+    /// satellites happens only at the master's request); returns how many were asked. The
+    /// master must run that version first (UCM-NET-4: the primary is upgraded first).
+    pub fn request_activation(&mut self, sw_version: &str) -> Result<usize, ActivationRefused> {
+        if sw_version != self.cfg.sw_version {
+            return Err(ActivationRefused {
+                wanted: sw_version.to_owned(),
+                master: self.cfg.sw_version.clone(),
+            });
+        }
         let ids = self.joined_conns();
         for &id in &ids {
             let msg = Message::Activate {
@@ -177,7 +211,37 @@ impl Master {
             };
             self.send(id, msg, false);
         }
-        ids.len()
+        Ok(ids.len())
+    }
+
+    /// The master now runs `sw_version` (it was upgraded first, UCM-NET-4); satellites must
+    /// match it to join (MV2-28) and are asked to activate it with
+    /// [`Master::request_activation`].
+    pub fn set_sw_version(&mut self, sw_version: &str) {
+        self.cfg.sw_version = sw_version.to_owned();
+    }
+
+    /// Every node of the network with its software and state (UCM-NET-5): the master as
+    /// node 0, then each configured satellite.
+    pub fn inventory(&self) -> Vec<NodeInventory> {
+        let joined: std::collections::BTreeSet<u16> = self
+            .conns
+            .values()
+            .filter_map(|c| joined_node(&c.peer))
+            .collect();
+        let master = NodeInventory {
+            node: 0,
+            eid: None,
+            sw_version: Some(self.cfg.sw_version.clone()),
+            online: true,
+        };
+        let sats = self.cfg.nodes.iter().map(|(&node, eid)| NodeInventory {
+            node,
+            eid: Some(eid.clone()),
+            sw_version: self.versions.get(&node).cloned(),
+            online: joined.contains(&node),
+        });
+        std::iter::once(master).chain(sats).collect()
     }
 
     /// The per-node licence `name` of satellite `node` as it last reported (MV-18: Secure
@@ -449,6 +513,7 @@ impl Master {
                 }
                 let unlocked = self.maintenance;
                 self.send(conn, Message::Maintenance { unlocked }, false);
+                self.versions.insert(node, self.cfg.sw_version.clone());
                 self.events.push_back(MasterEvent::NodeJoined { node });
                 if let Some((g, lost)) = &mut self.gateway
                     && *g == node

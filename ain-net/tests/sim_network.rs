@@ -362,13 +362,17 @@ fn mv2_30_31_activation_and_remote_maintenance_follow_the_master() {
     let mut net = Net::new(3, 71);
     net.partition(2);
     net.run(5 * S);
-    assert_eq!(net.master.request_activation("9.2"), 2, "the joined ones");
+    assert_eq!(
+        net.master.request_activation(sim::VERSION),
+        Ok(2),
+        "the joined ones"
+    );
     net.master.set_remote_maintenance(true);
     net.run(S);
     for i in 0..2 {
         assert!(
             net.sat_events[i].contains(&SatelliteEvent::ActivateSoftware {
-                sw_version: "9.2".into()
+                sw_version: sim::VERSION.into()
             })
         );
         assert!(net.sats[i].remote_maintenance_unlocked(), "satellite {i}");
@@ -420,4 +424,35 @@ fn mv18_per_node_licences_are_known_node_by_node() {
         "reported when set online"
     );
     assert!(!net.master.licensed_on_every_node("qsig"));
+}
+
+/// UCM-NET-4: the master (primary) is upgraded first; it will not ask satellites to
+/// activate a version it does not run, and a satellite still on the old one cannot join
+/// (MV2-28). UCM-NET-5: the inventory lists every node with its software and state.
+#[test]
+fn ucm_net_4_5_primary_upgrades_first_and_the_inventory_shows_every_node() {
+    let mut net = Net::new(3, 91);
+    net.partition(2);
+    net.run(5 * S);
+    assert!(
+        net.master.request_activation("9.2").is_err(),
+        "not on the master yet"
+    );
+    net.master.set_sw_version("9.2");
+    assert_eq!(net.master.request_activation("9.2"), Ok(2));
+    let inv = net.master.inventory();
+    assert_eq!(inv.len(), 4);
+    assert_eq!(
+        (inv[0].node, inv[0].sw_version.as_deref()),
+        (0, Some("9.2"))
+    );
+    assert!(inv[1].online && inv[1].sw_version.as_deref() == Some(sim::VERSION));
+    assert!(
+        !inv[3].online && inv[3].sw_version.is_none(),
+        "never joined"
+    );
+    // The one still on the old software is refused when it comes.
+    net.partitioned.clear();
+    net.run(10 * S);
+    assert!(net.sat_events[2].contains(&SatelliteEvent::Refused(RefuseReason::VersionMismatch)));
 }
