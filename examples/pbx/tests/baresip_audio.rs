@@ -35,6 +35,20 @@ struct Phone {
     ctrl: u16,
 }
 
+/// Whether baresip came up (its control port answers) rather than exiting, within 5 s.
+fn ready(child: &mut Child, ctrl: u16) -> bool {
+    for _ in 0..100 {
+        if matches!(child.try_wait(), Ok(Some(_))) {
+            return false;
+        }
+        if TcpStream::connect(("127.0.0.1", ctrl)).is_ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
 impl Phone {
     /// Starts a phone registering at the PBX's `pbx` (port, transport); over TLS it trusts
     /// the certificate file `ca`.
@@ -49,47 +63,58 @@ impl Phone {
     ) -> Self {
         let dir = base.join(user);
         std::fs::create_dir_all(&dir).expect("dir");
-        let (sip, ctrl) = (free_block(), free_block());
-        let srtp = setup.srtp.then_some("srtp");
-        let modules: String = codecs
-            .iter()
-            .chain(srtp.iter())
-            .map(|m| format!("module {m}.so\n"))
-            .collect();
-        let mut audio = format!("audio_source aufile,{}\n", source.display());
-        if let Some(ca) = ca {
-            audio.push_str(&format!("sip_cafile {}\n", ca.display()));
-        }
-        let config = format!(
-            "sip_listen 127.0.0.1:{sip}\n{audio}audio_player aufile,{}\n\
+        // Another program may take a probed port before baresip binds it: then baresip
+        // exits at once, and it starts again on other ports.
+        for _ in 0..3 {
+            let (sip, ctrl) = (free_block(), free_block());
+            let srtp = setup.srtp.then_some("srtp");
+            let modules: String = codecs
+                .iter()
+                .chain(srtp.iter())
+                .map(|m| format!("module {m}.so\n"))
+                .collect();
+            let mut audio = format!("audio_source aufile,{}\n", source.display());
+            if let Some(ca) = ca {
+                audio.push_str(&format!("sip_cafile {}\n", ca.display()));
+            }
+            let config = format!(
+                "sip_listen 127.0.0.1:{sip}\n{audio}audio_player aufile,{}\n\
              module_path /usr/lib/baresip/modules\n{modules}module aufile.so\n\
              module sndfile.so\nsnd_path {}\nmodule account.so\nmodule menu.so\n\
              module uuid.so\nmodule ctrl_tcp.so\nctrl_tcp_listen 127.0.0.1:{ctrl}\n",
-            dir.join("played.wav").display(),
-            dir.display()
-        );
-        std::fs::write(dir.join("config"), config).expect("config");
-        let (port, transport) = pbx;
-        let account = format!(
-            "<sip:{user}@127.0.0.1:{port};transport={transport}>;auth_pass=p{user};regint=60;\
+                dir.join("played.wav").display(),
+                dir.display()
+            );
+            std::fs::write(dir.join("config"), config).expect("config");
+            let (port, transport) = pbx;
+            let account = format!(
+                "<sip:{user}@127.0.0.1:{port};transport={transport}>;auth_pass=p{user};regint=60;\
              answermode=auto{}\n",
-            if setup.srtp {
-                ";mediaenc=srtp-mand"
-            } else {
-                ""
+                if setup.srtp {
+                    ";mediaenc=srtp-mand"
+                } else {
+                    ""
+                }
+            );
+            std::fs::write(dir.join("accounts"), account).expect("accounts");
+            let log =
+                std::fs::File::create(dir.join("baresip.log")).map_or(Stdio::null(), Stdio::from);
+            let mut child = Command::new("baresip")
+                .arg("-f")
+                .arg(&dir)
+                .args(["-n", "127.0.0.1", "-t", "12"])
+                .stdout(log)
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn baresip");
+            if ready(&mut child, ctrl) {
+                return Self { child, dir, ctrl };
             }
-        );
-        std::fs::write(dir.join("accounts"), account).expect("accounts");
-        let log = std::fs::File::create(dir.join("baresip.log")).map_or(Stdio::null(), Stdio::from);
-        let child = Command::new("baresip")
-            .arg("-f")
-            .arg(&dir)
-            .args(["-n", "127.0.0.1", "-t", "12"])
-            .stdout(log)
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn baresip");
-        Self { child, dir, ctrl }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let log = std::fs::read_to_string(dir.join("baresip.log")).unwrap_or_default();
+        panic!("baresip did not start three times; last log:\n{log}");
     }
 
     /// Sends a command through baresip's ctrl_tcp module (a JSON netstring).
