@@ -224,11 +224,7 @@ impl Master {
     /// Every node of the network with its software and state (UCM-NET-5): the master as
     /// node 0, then each configured satellite.
     pub fn inventory(&self) -> Vec<NodeInventory> {
-        let joined: std::collections::BTreeSet<u16> = self
-            .conns
-            .values()
-            .filter_map(|c| joined_node(&c.peer))
-            .collect();
+        let joined = self.joined();
         let master = NodeInventory {
             node: 0,
             eid: None,
@@ -257,9 +253,8 @@ impl Master {
     /// Whether every joined satellite reports per-node licence `name` (MV-18: Secure VoIP
     /// must be licensed on every node that uses it).
     pub fn licensed_on_every_node(&self, name: &str) -> bool {
-        self.conns
-            .values()
-            .filter_map(|c| joined_node(&c.peer))
+        self.joined()
+            .into_iter()
             .all(|n| self.node_licence(n, name) > 0)
     }
 
@@ -276,10 +271,7 @@ impl Master {
     /// are reported as [`MasterEvent::GatewayLost`] and [`MasterEvent::GatewayRestored`]. Until
     /// it has joined once it counts as lost.
     pub fn set_gateway(&mut self, node: u16) {
-        let joined = self
-            .conns
-            .values()
-            .any(|c| joined_node(&c.peer) == Some(node));
+        let joined = self.joined().contains(&node);
         self.gateway = Some((node, !joined));
     }
 
@@ -309,16 +301,8 @@ impl Master {
     /// Authors a new configuration and sends it to every joined satellite (MV-23).
     pub fn set_config(&mut self, data: Vec<u8>) -> u64 {
         self.config = (self.config.0 + 1, data);
-        let ids: Vec<ConnId> = self.conns.keys().copied().collect();
-        for id in ids {
-            if self
-                .conns
-                .get(&id)
-                .and_then(|c| joined_node(&c.peer))
-                .is_some()
-            {
-                self.send_snapshot(id);
-            }
+        for id in self.joined_conns() {
+            self.send_snapshot(id);
         }
         self.config.0
     }
