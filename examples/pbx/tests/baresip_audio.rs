@@ -132,9 +132,23 @@ impl Phone {
                 Err(e) => panic!("baresip control port: {e}"),
             }
         };
-        use std::io::Write;
+        use std::io::{Read as _, Write as _};
         s.write_all(format!("{}:{json},", json.len()).as_bytes())
             .expect("command");
+        // Wait for baresip's answer: closing early, with one of its event messages unread,
+        // resets the connection, and the command can be lost with it.
+        let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !String::from_utf8_lossy(&got).contains("\"response\":true") {
+            match s.read(&mut buf) {
+                Ok(0) | Err(_) => panic!(
+                    "baresip did not answer {command}: {}",
+                    String::from_utf8_lossy(&got)
+                ),
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
     }
 
     fn log(&self) -> String {
@@ -280,7 +294,8 @@ fn call(
     );
     std::thread::sleep(Duration::from_secs(5));
     a.command("hangup", "");
-    std::thread::sleep(Duration::from_millis(700));
+    // The record is written when the PBX has the BYE; the phones stay up until then.
+    let cdrs = common::cdrs(&pbx.data);
     a.stop();
     b.stop();
     if let Some(t) = tshark.as_mut() {
@@ -290,12 +305,12 @@ fn call(
         let _ = t.wait();
     }
     let heard = b.heard();
-    let cdrs = common::cdrs(&pbx.data);
     assert!(
         !cdrs.is_empty(),
-        "no call record; A:\n{}\nB:\n{}",
+        "no call record; A:\n{}\nB:\n{}\nPBX:\n{}",
         a.log(),
-        b.log()
+        b.log(),
+        std::fs::read_to_string(dir.join("pbx.log")).unwrap_or_default()
     );
     Some(Outcome {
         heard,
