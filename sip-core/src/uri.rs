@@ -10,6 +10,8 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use crate::cache::{HostSpan, get, get_opt, opt_span, span_in};
 use crate::error::UriError;
 use crate::message::Span;
+mod scan;
+
 use crate::text::{
     check_escaped, class_table, find_byte, hex_value, is_reserved, is_unreserved, split_byte,
     unescape,
@@ -272,8 +274,17 @@ pub struct SipUri<'a> {
 }
 
 impl<'a> SipUri<'a> {
-    /// Parses the part after `sip:`/`sips:`.
+    /// Parses the part after `sip:`/`sips:`: the common shape in one pass, the rest by
+    /// [`SipUri::parse_body_full`].
     fn parse_body(raw: &'a str, body: &'a str, secure: bool) -> Result<Self, UriError> {
+        match scan::sip_body(raw, body, secure) {
+            Some(u) => Ok(u),
+            None => Self::parse_body_full(raw, body, secure),
+        }
+    }
+
+    /// Parses the part after `sip:`/`sips:`, piece by piece.
+    fn parse_body_full(raw: &'a str, body: &'a str, secure: bool) -> Result<Self, UriError> {
         if body.is_empty() {
             return Err(UriError::Empty);
         }
