@@ -19,14 +19,18 @@ const CLASS: [u8; 256] = {
         let b = i as u8;
         // `%` starts an escape: never a plain member here.
         if b != b'%' {
-            t[i] = (is_user_char(b) as u8) * USER
-                | (is_password_char(b) as u8) * PASSWORD
-                | (is_param_char(b) as u8) * PARAM;
+            t[i] = bit(is_user_char(b), USER)
+                | bit(is_password_char(b), PASSWORD)
+                | bit(is_param_char(b), PARAM);
         }
         i += 1;
     }
     t
 };
+
+const fn bit(set: bool, bit: u8) -> u8 {
+    if set { bit } else { 0 }
+}
 
 /// Index of the first byte of `b` from `i` not in `class`.
 fn skip(b: &[u8], mut i: usize, class: u8) -> usize {
