@@ -36,6 +36,9 @@ macro_rules! header_names {
                     $( $( if c == $compact { return Some(Self::$variant); } )? )*
                     return None;
                 }
+                if let Some(n) = lookup_canonical(name) {
+                    return Some(n);
+                }
                 let mut lower = [0u8; 24];
                 let dst = lower.get_mut(..name.len())?;
                 for (d, s) in dst.iter_mut().zip(name) {
@@ -170,6 +173,73 @@ header_names! {
     WwwAuthenticate => "WWW-Authenticate";
 }
 
+/// The names as they are usually written (the canonical case), matched without lowering.
+fn lookup_canonical(name: &[u8]) -> Option<HeaderName> {
+    use HeaderName as H;
+    Some(match name {
+        b"Accept" => H::Accept,
+        b"Accept-Encoding" => H::AcceptEncoding,
+        b"Accept-Language" => H::AcceptLanguage,
+        b"Alert-Info" => H::AlertInfo,
+        b"Allow" => H::Allow,
+        b"Allow-Events" => H::AllowEvents,
+        b"Authentication-Info" => H::AuthenticationInfo,
+        b"Authorization" => H::Authorization,
+        b"Call-ID" => H::CallId,
+        b"Call-Info" => H::CallInfo,
+        b"Contact" => H::Contact,
+        b"Content-Disposition" => H::ContentDisposition,
+        b"Content-Encoding" => H::ContentEncoding,
+        b"Content-Language" => H::ContentLanguage,
+        b"Content-Length" => H::ContentLength,
+        b"Content-Type" => H::ContentType,
+        b"CSeq" => H::CSeq,
+        b"Date" => H::Date,
+        b"Diversion" => H::Diversion,
+        b"Error-Info" => H::ErrorInfo,
+        b"Event" => H::Event,
+        b"Expires" => H::Expires,
+        b"From" => H::From,
+        b"In-Reply-To" => H::InReplyTo,
+        b"Max-Forwards" => H::MaxForwards,
+        b"MIME-Version" => H::MimeVersion,
+        b"Min-Expires" => H::MinExpires,
+        b"Min-SE" => H::MinSe,
+        b"Organization" => H::Organization,
+        b"P-Asserted-Identity" => H::PAssertedIdentity,
+        b"P-Preferred-Identity" => H::PPreferredIdentity,
+        b"Priority" => H::Priority,
+        b"Privacy" => H::Privacy,
+        b"Proxy-Authenticate" => H::ProxyAuthenticate,
+        b"Proxy-Authorization" => H::ProxyAuthorization,
+        b"Proxy-Require" => H::ProxyRequire,
+        b"RAck" => H::RAck,
+        b"Reason" => H::Reason,
+        b"Record-Route" => H::RecordRoute,
+        b"Refer-To" => H::ReferTo,
+        b"Referred-By" => H::ReferredBy,
+        b"Replaces" => H::Replaces,
+        b"Reply-To" => H::ReplyTo,
+        b"Require" => H::Require,
+        b"Retry-After" => H::RetryAfter,
+        b"Route" => H::Route,
+        b"RSeq" => H::RSeq,
+        b"Server" => H::Server,
+        b"Session-Expires" => H::SessionExpires,
+        b"Subject" => H::Subject,
+        b"Subscription-State" => H::SubscriptionState,
+        b"Supported" => H::Supported,
+        b"Timestamp" => H::Timestamp,
+        b"To" => H::To,
+        b"Unsupported" => H::Unsupported,
+        b"User-Agent" => H::UserAgent,
+        b"Via" => H::Via,
+        b"Warning" => H::Warning,
+        b"WWW-Authenticate" => H::WwwAuthenticate,
+        _ => return None,
+    })
+}
+
 fn lookup_lower(name: &[u8]) -> Option<HeaderName> {
     use HeaderName as H;
     Some(match name {
@@ -250,6 +320,11 @@ mod tests {
     fn every_canonical_and_compact_name_round_trips() {
         for &h in HeaderName::ALL {
             assert_eq!(HeaderName::from_bytes(h.as_str().as_bytes()), Some(h));
+            assert_eq!(super::lookup_canonical(h.as_str().as_bytes()), Some(h));
+            assert_eq!(
+                HeaderName::from_bytes(h.as_str().to_ascii_lowercase().as_bytes()),
+                Some(h)
+            );
             assert_eq!(
                 HeaderName::from_bytes(h.as_str().to_ascii_uppercase().as_bytes()),
                 Some(h)

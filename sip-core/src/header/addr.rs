@@ -106,10 +106,15 @@ impl<'a> NameAddr<'a> {
                 if inner.len() != raw_inner.len() {
                     note(Violation::LwsInBrackets);
                 }
-                if inner.bytes().any(is_lws) {
-                    return Err(ValueError::Uri(crate::error::UriError::Character));
-                }
-                let uri = Uri::parse(inner)?;
+                // LWS inside the URI is a character error, whatever else is wrong with it;
+                // it is looked for only when the URI does not parse.
+                let uri = Uri::parse(inner).map_err(|e| {
+                    if inner.bytes().any(is_lws) {
+                        ValueError::Uri(crate::error::UriError::Character)
+                    } else {
+                        ValueError::from(e)
+                    }
+                })?;
                 let params = HeaderParams::parse(after.get(gt + 1..).unwrap_or(""))?;
                 Ok(Self {
                     display,

@@ -23,8 +23,22 @@ impl<'a> CallId<'a> {
 impl<'a> Header<'a> for CallId<'a> {
     const NAME: HeaderName = HeaderName::CallId;
     fn decode(value: &'a str) -> Result<Self, ValueError> {
-        let (a, b) = crate::text::split_byte(value, b'@').unwrap_or((value, "x"));
-        if a.is_empty() || b.is_empty() || !a.bytes().all(is_word) || !b.bytes().all(is_word) {
+        // `word [ "@" word ]`, in one pass.
+        let b = value.as_bytes();
+        let mut at = None;
+        for (i, &c) in b.iter().enumerate() {
+            if !is_word(c) {
+                if c != b'@' || at.is_some() {
+                    return Err(ValueError::Expected(Expected::Token));
+                }
+                at = Some(i);
+            }
+        }
+        let words_ok = match at {
+            Some(i) => i > 0 && i + 1 < b.len(),
+            None => !b.is_empty(),
+        };
+        if !words_ok {
             return Err(ValueError::Expected(Expected::Token));
         }
         Ok(Self(value))

@@ -80,6 +80,11 @@ impl<'a> Iterator for ListItems<'a> {
     fn next(&mut self) -> Option<&'a str> {
         let s = self.rest?;
         let b = s.as_bytes();
+        // Only a comma splits: without one, the rest is the last element.
+        if memchr::memchr(b',', b).is_none() {
+            self.rest = None;
+            return Some(trim_lws(s));
+        }
         let mut i = 0;
         let mut in_quote = false;
         let mut in_angle = false;
