@@ -10,7 +10,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use crate::cache::{HostSpan, get, get_opt, opt_span, span_in};
 use crate::error::UriError;
 use crate::message::Span;
-mod scan;
+pub(crate) mod scan;
 
 use crate::text::{
     check_escaped, class_table, find_byte, hex_value, is_reserved, is_unreserved, split_byte,

@@ -168,7 +168,7 @@ impl<'a> HeaderParams<'a> {
     }
 }
 
-const fn is_gen_value(b: u8) -> bool {
+pub(crate) const fn is_gen_value(b: u8) -> bool {
     is_token(b) || matches!(b, b':' | b'[' | b']')
 }
 

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+mod scan;
+
 use super::{Header, HeaderParams, next_param};
 use crate::cache::{HostSpan, get, get_opt, opt_span, span_in};
 use crate::error::{Expected, UriError, ValueError};
@@ -160,6 +162,27 @@ impl<'a> Via<'a> {
     }
 }
 
+/// Whether the value of a parameter Via defines is bad (`received`, `rport`, `ttl`,
+/// `maddr`, `branch`); keeps the first `branch` value in `branch`.
+fn bad_param<'a>(n: &str, v: Option<&'a str>, branch: &mut Option<Option<&'a str>>) -> bool {
+    if n.eq_ignore_ascii_case("branch") {
+        if branch.is_none() {
+            *branch = Some(v);
+        }
+        v.is_none_or(|v| !v.bytes().all(is_token))
+    } else if n.eq_ignore_ascii_case("received") {
+        v.is_none_or(|v| parse_received(v).is_err())
+    } else if n.eq_ignore_ascii_case("rport") {
+        v.is_some_and(|v| parse_port(v).is_err())
+    } else if n.eq_ignore_ascii_case("ttl") {
+        v.is_none_or(|v| parse_u32(v).map_or(true, |t| t > 255))
+    } else if n.eq_ignore_ascii_case("maddr") {
+        v.is_none_or(|v| Host::parse(v, false).is_err())
+    } else {
+        false
+    }
+}
+
 fn parse_received(v: &str) -> Result<Host<'_>, UriError> {
     match Host::parse(v, true)? {
         Host::Name(_) => Err(UriError::Host),
@@ -228,6 +251,16 @@ impl<'a> Header<'a> for Via<'a> {
     }
 
     fn decode(value: &'a str) -> Result<Self, ValueError> {
+        match scan::via(value) {
+            Some(v) => Ok(v),
+            None => Self::decode_full(value),
+        }
+    }
+}
+
+impl<'a> Via<'a> {
+    /// [`Header::decode`] piece by piece, for every shape (the fast path takes the common one).
+    fn decode_full(value: &'a str) -> Result<Self, ValueError> {
         let mut sc = Scanner::new(value);
         let name = sc.token()?;
         if !sc.eat_sep(b'/') {
@@ -266,28 +299,11 @@ impl<'a> Header<'a> for Via<'a> {
         let mut params = Scanner::new(rest);
         let mut bad_value = false;
         let mut branch = None;
-        let mut branch_seen = false;
         while !params.at_end() {
             let (n, v) = next_param(&mut params)?;
-            let bad = if n.eq_ignore_ascii_case("received") {
-                v.is_none_or(|v| parse_received(v).is_err())
-            } else if n.eq_ignore_ascii_case("rport") {
-                v.is_some_and(|v| parse_port(v).is_err())
-            } else if n.eq_ignore_ascii_case("ttl") {
-                v.is_none_or(|v| parse_u32(v).map_or(true, |t| t > 255))
-            } else if n.eq_ignore_ascii_case("maddr") {
-                v.is_none_or(|v| Host::parse(v, false).is_err())
-            } else if n.eq_ignore_ascii_case("branch") {
-                if !branch_seen {
-                    branch_seen = true;
-                    branch = v;
-                }
-                v.is_none_or(|v| !v.bytes().all(is_token))
-            } else {
-                false
-            };
-            bad_value |= bad;
+            bad_value |= bad_param(n, v, &mut branch);
         }
+        let branch = branch.flatten();
         if bad_value {
             return Err(ValueError::Expected(Expected::Param));
         }

@@ -115,8 +115,9 @@ pub(super) fn sip_body<'a>(raw: &'a str, body: &'a str, secure: bool) -> Option<
     })
 }
 
-/// A host name or IPv4 address starting at `start`: the host and where it ends.
-fn host<'a>(b: &[u8], start: usize, body: &'a str) -> Option<(Host<'a>, usize)> {
+/// A host name or IPv4 address starting at `start` in `body` (`b` is its bytes): the host
+/// and where it ends. `None` when the run of host characters is neither.
+pub(crate) fn host<'a>(b: &[u8], start: usize, body: &'a str) -> Option<(Host<'a>, usize)> {
     // RFC 3261 `hostname = *( domainlabel "." ) toplabel [ "." ]`: no label starts with `-`
     // or is empty, none ends in `-`, the top label starts with ALPHA.
     let mut i = start;
