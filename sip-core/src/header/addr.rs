@@ -21,6 +21,8 @@ pub struct NameAddr<'a> {
     uri: Uri<'a>,
     bracketed: bool,
     params: HeaderParams<'a>,
+    /// The first `tag` parameter's value, found by the decoder's parameter walk.
+    tag: Option<&'a str>,
 }
 
 /// A deviation from the strict name-addr grammar that RFC 4475 lets a liberal element
@@ -115,12 +117,13 @@ impl<'a> NameAddr<'a> {
                         ValueError::from(e)
                     }
                 })?;
-                let params = HeaderParams::parse(after.get(gt + 1..).unwrap_or(""))?;
+                let (params, tag) = HeaderParams::parse_tag(after.get(gt + 1..).unwrap_or(""))?;
                 Ok(Self {
                     display,
                     uri,
                     bracketed: true,
                     params,
+                    tag,
                 })
             }
             None => {
@@ -135,12 +138,13 @@ impl<'a> NameAddr<'a> {
                     note(Violation::UnbracketedReserved);
                 }
                 let uri = Uri::parse(spec)?;
-                let params = HeaderParams::parse(value.get(end..).unwrap_or(""))?;
+                let (params, tag) = HeaderParams::parse_tag(value.get(end..).unwrap_or(""))?;
                 Ok(Self {
                     display: None,
                     uri,
                     bracketed: false,
                     params,
+                    tag,
                 })
             }
         }
@@ -178,8 +182,8 @@ impl<'a> NameAddr<'a> {
     }
 
     /// The `tag` parameter (From/To).
-    pub fn tag(&self) -> Option<&'a str> {
-        self.params.get("tag").flatten()
+    pub const fn tag(&self) -> Option<&'a str> {
+        self.tag
     }
 }
 
@@ -190,6 +194,7 @@ pub(crate) struct NameAddrSpans {
     uri: SipSpans,
     bracketed: bool,
     params: Span,
+    tag: Option<Span>,
 }
 
 impl NameAddrSpans {
@@ -200,6 +205,7 @@ impl NameAddrSpans {
             uri: SipSpans::capture(base, uri)?,
             bracketed: a.bracketed,
             params: span_in(base, a.params.raw)?,
+            tag: opt_span(base, a.tag)?,
         })
     }
 
@@ -211,6 +217,7 @@ impl NameAddrSpans {
             params: HeaderParams {
                 raw: get(base, self.params)?,
             },
+            tag: get_opt(base, self.tag)?,
         })
     }
 }

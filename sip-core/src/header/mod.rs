@@ -132,6 +132,19 @@ impl<'a> HeaderParams<'a> {
         Ok(Self { raw })
     }
 
+    /// [`HeaderParams::parse`], also returning the first `tag` parameter's value.
+    pub(crate) fn parse_tag(raw: &'a str) -> Result<(Self, Option<&'a str>), ValueError> {
+        let mut sc = Scanner::new(raw);
+        let mut tag = None;
+        while !sc.at_end() {
+            let (n, v) = next_param(&mut sc)?;
+            if tag.is_none() && n.eq_ignore_ascii_case("tag") {
+                tag = Some(v);
+            }
+        }
+        Ok((Self { raw }, tag.flatten()))
+    }
+
     /// The raw text, as written (may start with LWS).
     pub const fn as_str(&self) -> &'a str {
         self.raw
