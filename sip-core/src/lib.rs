@@ -84,6 +84,8 @@ pub mod location;
 mod message;
 mod method;
 pub mod multipart;
+#[cfg(test)]
+mod mutate;
 mod name;
 mod parse;
 pub mod registration;
