@@ -76,9 +76,9 @@ impl Parts {
         if validate {
             opts.parse_datagram(buf).map_err(BuildError::Invalid)
         } else {
-            let head = opts.parse_head(&buf).map_err(BuildError::Invalid)?;
+            let (head, text) = opts.parse_head_shared(&buf).map_err(BuildError::Invalid)?;
             let len = buf.len() - head.body_start;
-            Ok(crate::parse::build(buf, head, len))
+            Ok(crate::parse::build(buf, head, len, text))
         }
     }
 }

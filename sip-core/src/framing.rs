@@ -179,7 +179,11 @@ impl StreamFramer {
         let bytes: Bytes = self.buf.split_to(need).freeze();
         self.scanned = 0;
         let body_len = need - head.body_start;
-        let msg = build(bytes, head, body_len);
+        // `parse_head` checked these bytes are UTF-8; the message keeps them as text.
+        let Ok(text) = bytestring::ByteString::try_from(bytes.slice(..head.body_start)) else {
+            return Err(ParseErrorKind::NonUtf8.into());
+        };
+        let msg = build(bytes, head, body_len, text);
         Ok(match self.options.validate(msg) {
             Ok(m) => Frame::Message(m),
             Err(e) => Frame::Invalid(e),

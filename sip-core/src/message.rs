@@ -3,6 +3,7 @@
 use std::fmt;
 
 use bytes::Bytes;
+use bytestring::ByteString;
 
 use crate::error::{HeaderError, HeaderErrorKind};
 use crate::header::{
@@ -63,6 +64,8 @@ pub(crate) enum Start {
 #[derive(Clone)]
 pub struct Message {
     pub(crate) buf: Bytes,
+    /// The head (start line to the empty line), validated as UTF-8 once when parsed.
+    pub(crate) head: ByteString,
     pub(crate) start: Start,
     pub(crate) headers: Vec<Entry>,
     pub(crate) body: Bytes,
@@ -101,11 +104,8 @@ impl Message {
     }
 
     fn text(&self, span: Span) -> &str {
-        // The head was checked to be UTF-8 when parsed and spans end at ASCII delimiters.
-        self.buf
-            .get(span.range())
-            .and_then(|b| std::str::from_utf8(b).ok())
-            .unwrap_or("")
+        // Spans index the head and end at ASCII delimiters.
+        self.head.get(span.range()).unwrap_or("")
     }
 
     /// The trimmed value of header line `i`.

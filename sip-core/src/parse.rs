@@ -1,6 +1,7 @@
 //! The head parser, datagram framing and the strict validation pass.
 
 use bytes::Bytes;
+use bytestring::ByteString;
 use memchr::{memchr, memchr2};
 
 use crate::error::{HeaderError, HeaderErrorKind, ParseError, ParseErrorKind, ValueError};
@@ -86,6 +87,14 @@ pub enum Datagram {
     KeepAlive,
 }
 
+/// A head split into lines, before its text is known to be UTF-8.
+struct RawHead {
+    /// End of the start line.
+    line_end: usize,
+    headers: Vec<Entry>,
+    body_start: usize,
+}
+
 /// A framed head: everything but the body.
 #[derive(Debug)]
 pub(crate) struct Head {
@@ -121,13 +130,13 @@ impl ParseOptions {
         if !buf.is_empty() && buf.iter().all(|&b| b == b'\r' || b == b'\n') {
             return Ok(Datagram::KeepAlive);
         }
-        let (head, text) = self.parse_head_text(&buf)?;
+        let (head, text) = self.parse_head_shared(&buf)?;
         let available = buf.len().saturating_sub(head.body_start);
         let body_len = match head.content_length {
             ContentLengthInfo::Absent | ContentLengthInfo::Conflicting => available,
             ContentLengthInfo::Value(n) if n <= available => n,
             ContentLengthInfo::Value(declared) => {
-                let msg = build(buf, head, available);
+                let msg = build(buf, head, available, text);
                 return Err(ParseError::with_message(
                     ParseErrorKind::ContentLengthExceedsDatagram {
                         declared,
@@ -137,7 +146,7 @@ impl ParseOptions {
                 ));
             }
             ContentLengthInfo::Invalid(e) => {
-                let msg = build(buf, head, available);
+                let msg = build(buf, head, available, text);
                 return Err(ParseError::with_message(
                     ParseErrorKind::Header(HeaderError::new(
                         HeaderName::ContentLength,
@@ -147,25 +156,35 @@ impl ParseOptions {
                 ));
             }
         };
-        // `text` (the head, validated as UTF-8 once) borrows `buf`: the message gets a clone.
-        let msg = build(buf.clone(), head, body_len);
-        self.validate_text(msg, text).map(Datagram::Message)
+        let msg = build(buf, head, body_len, text);
+        self.validate(msg).map(Datagram::Message)
     }
 
     /// Frames the head of `buf` (start line, header index). `Truncated` when no empty line.
     pub(crate) fn parse_head(&self, buf: &[u8]) -> Result<Head, ParseError> {
-        self.parse_head_text(buf).map(|(head, _)| head)
+        let raw = self.scan_head(buf)?;
+        let text = std::str::from_utf8(buf.get(..raw.body_start).unwrap_or(&[]))
+            .map_err(|_| ParseError::new(ParseErrorKind::NonUtf8))?;
+        self.finish_head(raw, text)
     }
 
-    /// [`ParseOptions::parse_head`], also returning the head as text (validated once).
-    fn parse_head_text<'b>(&self, buf: &'b [u8]) -> Result<(Head, &'b str), ParseError> {
+    /// [`ParseOptions::parse_head`] over a shared buffer, also returning the head as
+    /// shared text (validated once; the message keeps it).
+    pub(crate) fn parse_head_shared(&self, buf: &Bytes) -> Result<(Head, ByteString), ParseError> {
+        let raw = self.scan_head(buf)?;
+        let text = ByteString::try_from(buf.slice(..raw.body_start.min(buf.len())))
+            .map_err(|_| ParseError::new(ParseErrorKind::NonUtf8))?;
+        let head = self.finish_head(raw, &text)?;
+        Ok((head, text))
+    }
+
+    /// Splits the head into lines and header entries (values untrimmed).
+    fn scan_head(&self, buf: &[u8]) -> Result<RawHead, ParseError> {
         let (line_end, mut pos) = self.line(buf, 0)?;
-        let first = buf.get(..line_end).unwrap_or(&[]);
-        if first.is_empty() {
+        if line_end == 0 {
             return Err(ParseErrorKind::Empty.into());
         }
         let mut headers: Vec<Entry> = Vec::with_capacity(16);
-        let mut cl = ContentLengthInfo::Absent;
         let body_start;
         loop {
             if pos > self.max_head_len {
@@ -212,8 +231,21 @@ impl ParseOptions {
         if body_start > self.max_head_len {
             return Err(ParseErrorKind::HeadTooLarge.into());
         }
-        let head_text = std::str::from_utf8(buf.get(..body_start).unwrap_or(&[]))
-            .map_err(|_| ParseError::new(ParseErrorKind::NonUtf8))?;
+        Ok(RawHead {
+            line_end,
+            headers,
+            body_start,
+        })
+    }
+
+    /// Trims the values, reads Content-Length and the start line, with the head as text.
+    fn finish_head(&self, raw: RawHead, head_text: &str) -> Result<Head, ParseError> {
+        let RawHead {
+            line_end,
+            mut headers,
+            body_start,
+        } = raw;
+        let mut cl = ContentLengthInfo::Absent;
         // Trim values (leading LWS incl. folding, trailing SP/HT) now the text is known UTF-8.
         for e in &mut headers {
             let raw = head_text.get(e.value.range()).unwrap_or("");
@@ -237,14 +269,14 @@ impl ParseOptions {
                 };
             }
         }
+        let first = head_text.as_bytes().get(..line_end).unwrap_or(&[]);
         let start = self.start_line(first, head_text)?;
-        let head = Head {
+        Ok(Head {
             start,
             headers,
             body_start,
             content_length: cl,
-        };
-        Ok((head, head_text))
+        })
     }
 
     /// Finds the line starting at `pos`: (end of content, start of next line).
@@ -331,19 +363,9 @@ impl ParseOptions {
     }
 
     /// The strict checks on a framed message. On failure the message rides in the error.
-    pub(crate) fn validate(&self, msg: Message) -> Result<Message, ParseError> {
-        let buf = msg.buf.clone();
-        let head_end = buf.len() - msg.body.len();
-        match std::str::from_utf8(buf.get(..head_end).unwrap_or(&[])) {
-            Ok(text) => self.validate_text(msg, text),
-            Err(_) => Err(ParseError::with_message(ParseErrorKind::NonUtf8, msg)),
-        }
-    }
-
-    /// [`ParseOptions::validate`] with the head already known as text (`head` holds the
-    /// same bytes as the message's head).
-    fn validate_text(&self, mut msg: Message, head: &str) -> Result<Message, ParseError> {
-        match self.check(&mut msg, head) {
+    pub(crate) fn validate(&self, mut msg: Message) -> Result<Message, ParseError> {
+        let head = msg.head.clone();
+        match self.check(&mut msg, &head) {
             Ok(()) => Ok(msg),
             Err(kind) => Err(ParseError::with_message(kind, msg)),
         }
@@ -635,12 +657,14 @@ fn is_token_list(v: &str) -> bool {
 }
 
 /// Builds the message from a framed head and the body length.
-pub(crate) fn build(buf: Bytes, head: Head, body_len: usize) -> Message {
+/// `text` is the head as text (`buf` up to the body).
+pub(crate) fn build(buf: Bytes, head: Head, body_len: usize, text: ByteString) -> Message {
     let end = head.body_start.saturating_add(body_len).min(buf.len());
     let buf = buf.slice(..end);
     let body = buf.slice(head.body_start.min(end)..end);
     Message {
         buf,
+        head: text,
         start: head.start,
         headers: head.headers,
         body,
