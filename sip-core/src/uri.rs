@@ -276,7 +276,7 @@ pub struct SipUri<'a> {
 impl<'a> SipUri<'a> {
     /// Parses the part after `sip:`/`sips:`: the common shape in one pass, the rest by
     /// [`SipUri::parse_body_full`].
-    fn parse_body(raw: &'a str, body: &'a str, secure: bool) -> Result<Self, UriError> {
+    pub(crate) fn parse_body(raw: &'a str, body: &'a str, secure: bool) -> Result<Self, UriError> {
         match scan::sip_body(raw, body, secure) {
             Some(u) => Ok(u),
             None => Self::parse_body_full(raw, body, secure),

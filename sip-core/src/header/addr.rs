@@ -14,6 +14,8 @@ use crate::text::{Scanner, find_byte, is_lws, is_token, parse_u32, trim_lws, unq
 use crate::uri::SipSpans;
 use crate::uri::Uri;
 
+mod scan;
+
 /// `[display-name] <URI> *(;param)` or `addr-spec *(;param)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NameAddr<'a> {
@@ -63,6 +65,14 @@ impl<'a> NameAddr<'a> {
         value: &'a str,
         violation: &mut Option<Violation>,
     ) -> Result<Self, ValueError> {
+        match scan::name_addr(value) {
+            Some(a) => Ok(a),
+            None => Self::parse_full(value, violation),
+        }
+    }
+
+    /// [`NameAddr::parse_checked`] without the fast path.
+    fn parse_full(value: &'a str, violation: &mut Option<Violation>) -> Result<Self, ValueError> {
         let mut note = |v: Violation| {
             if violation.is_none() {
                 *violation = Some(v);

@@ -186,6 +186,34 @@ pub(crate) const fn is_gen_value(b: u8) -> bool {
 }
 
 /// Parses `SWS ";" SWS token [ SWS "=" SWS gen-value ]`.
+/// One `;name[=value]` parameter at `i` of `value`, written without LWS, the value a run of
+/// `gen-value` characters: the name, the value and where the parameter ends. `None` for any
+/// other shape (the full decoders decide those).
+pub(crate) fn scan_param(value: &str, i: usize) -> Option<(&str, Option<&str>, usize)> {
+    let b = value.as_bytes();
+    if b.get(i) != Some(&b';') {
+        return None;
+    }
+    let run = |from: usize, class: fn(u8) -> bool| {
+        from + b
+            .get(from..)
+            .map_or(0, |r| r.iter().take_while(|&&c| class(c)).count())
+    };
+    let n = run(i + 1, is_token);
+    if n == i + 1 {
+        return None;
+    }
+    let name = value.get(i + 1..n)?;
+    if b.get(n) != Some(&b'=') {
+        return Some((name, None, n));
+    }
+    let end = run(n + 1, is_gen_value);
+    if end == n + 1 {
+        return None;
+    }
+    Some((name, Some(value.get(n + 1..end)?), end))
+}
+
 fn next_param<'a>(sc: &mut Scanner<'a>) -> Result<(&'a str, Option<&'a str>), ValueError> {
     sc.skip_lws();
     if !sc.eat(b';') {

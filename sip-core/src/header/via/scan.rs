@@ -4,7 +4,7 @@
 //! decides it (and names the error); `tests::agrees_with_the_full_decoder` checks both agree.
 
 use super::{HeaderParams, Transport, Via, bad_param};
-use crate::header::is_gen_value;
+use crate::header::scan_param;
 use crate::text::is_token;
 
 /// The end of the run of bytes in `class` from `i`.
@@ -41,26 +41,8 @@ pub(super) fn via(value: &str) -> Option<Via<'_>> {
     let params_start = i;
     let mut branch = None;
     while i < b.len() {
-        if b.get(i) != Some(&b';') {
-            return None;
-        }
-        let n = run(b, i + 1, is_token);
-        if n == i + 1 {
-            return None;
-        }
-        let name = value.get(i + 1..n)?;
-        i = n;
-        let v = if b.get(i) == Some(&b'=') {
-            let end = run(b, i + 1, is_gen_value);
-            if end == i + 1 {
-                return None;
-            }
-            let v = value.get(i + 1..end)?;
-            i = end;
-            Some(v)
-        } else {
-            None
-        };
+        let (name, v, next) = scan_param(value, i)?;
+        i = next;
         if bad_param(name, v, &mut branch) {
             return None;
         }
