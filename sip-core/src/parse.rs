@@ -367,7 +367,10 @@ impl ParseOptions {
         let head = msg.head.clone();
         match self.check(&mut msg, &head) {
             Ok(()) => Ok(msg),
-            Err(kind) => Err(ParseError::with_message(kind, msg)),
+            Err(kind) => {
+                msg.cache = None;
+                Err(ParseError::with_message(kind, msg))
+            }
         }
     }
 
@@ -434,7 +437,8 @@ impl ParseOptions {
         if (major, minor) != (2, 0) {
             return Err(ParseErrorKind::UnsupportedVersion { major, minor });
         }
-        let mut cache = crate::cache::Cache::default();
+        // Filled in place: the cache is large, and moving it into a box would copy it.
+        let cache: &mut crate::cache::Cache = msg.cache.insert(Box::default());
         let mut cseq_lines = 0usize;
         let mut first_cseq: Option<CSeq<'_>> = None;
         for (i, e) in msg.headers.iter().enumerate() {
@@ -489,7 +493,6 @@ impl ParseOptions {
                 ParseErrorKind::Header(HeaderError::new(name, HeaderErrorKind::Invalid(e)))
             })?;
         }
-        msg.cache = Some(Box::new(cache));
         if let Some(method) = req_method
             && cseq_lines == 1
             && let Some(c) = first_cseq
