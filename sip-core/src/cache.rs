@@ -126,7 +126,7 @@ mod tests {
                 .to_vec(),
         )
         .unwrap();
-        let c = m.cache.as_ref().unwrap();
+        let c = &m.meta.cache;
         assert!(c.via.is_some() && c.from.is_some() && c.to.is_some());
     }
 }

@@ -66,19 +66,26 @@ pub struct Message {
     pub(crate) buf: Bytes,
     /// The head (start line to the empty line), validated as UTF-8 once when parsed.
     pub(crate) head: ByteString,
-    pub(crate) start: Start,
     pub(crate) headers: Vec<Entry>,
     pub(crate) body: Bytes,
+    /// The start line and the validation cache, boxed so a message stays small enough to
+    /// move without a call to `memcpy`.
+    pub(crate) meta: Box<Meta>,
+}
+
+/// The parts of a [`Message`] kept behind its box.
+#[derive(Debug, Clone)]
+pub(crate) struct Meta {
+    pub(crate) start: Start,
     /// What the strict validation decoded, so typed access need not decode it again.
-    /// Boxed: it is large and a message moves by value through the parse results.
-    pub(crate) cache: Option<Box<crate::cache::Cache>>,
+    pub(crate) cache: crate::cache::Cache,
 }
 
 impl PartialEq for Message {
     fn eq(&self, other: &Self) -> bool {
         // The cache is derived from the rest and not part of the message.
         self.buf == other.buf
-            && self.start == other.start
+            && self.meta.start == other.meta.start
             && self.headers == other.headers
             && self.body == other.body
     }
@@ -115,17 +122,17 @@ impl Message {
 
     /// Whether this is a request.
     pub const fn is_request(&self) -> bool {
-        matches!(self.start, Start::Request { .. })
+        matches!(self.meta.start, Start::Request { .. })
     }
 
     /// Whether this is a response.
     pub const fn is_response(&self) -> bool {
-        matches!(self.start, Start::Response { .. })
+        matches!(self.meta.start, Start::Response { .. })
     }
 
     /// The request method (`None` for a response).
     pub fn method(&self) -> Option<Method<'_>> {
-        match self.start {
+        match self.meta.start {
             Start::Request { method, .. } => Method::parse(self.text(method)).ok(),
             Start::Response { .. } => None,
         }
@@ -133,7 +140,7 @@ impl Message {
 
     /// The Request-URI as written.
     pub fn request_uri_str(&self) -> Option<&str> {
-        match self.start {
+        match self.meta.start {
             Start::Request { uri, .. } => Some(self.text(uri)),
             Start::Response { .. } => None,
         }
@@ -146,14 +153,14 @@ impl Message {
 
     /// The SIP-Version as written (`SIP/2.0`).
     pub fn version(&self) -> &str {
-        match self.start {
+        match self.meta.start {
             Start::Request { version, .. } | Start::Response { version, .. } => self.text(version),
         }
     }
 
     /// The status code (`None` for a request).
     pub const fn status(&self) -> Option<u16> {
-        match self.start {
+        match self.meta.start {
             Start::Response { code, .. } => Some(code),
             Start::Request { .. } => None,
         }
@@ -161,7 +168,7 @@ impl Message {
 
     /// The Reason-Phrase (`None` for a request; may be empty).
     pub fn reason(&self) -> Option<&str> {
-        match self.start {
+        match self.meta.start {
             Start::Response { reason, .. } => Some(self.text(reason)),
             Start::Request { .. } => None,
         }
@@ -340,7 +347,7 @@ impl Message {
     /// Writes the message: start line, each header as `Name: value` (names and values as
     /// written), an empty line, the body. Parsing the output gives the same message.
     pub fn write_to(&self, out: &mut Vec<u8>) {
-        match self.start {
+        match self.meta.start {
             Start::Request {
                 method,
                 uri,
@@ -392,7 +399,7 @@ impl Message {
 impl fmt::Debug for Message {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("Message");
-        match self.start {
+        match self.meta.start {
             Start::Request { .. } => {
                 d.field("method", &self.method());
                 d.field("uri", &self.request_uri_str());

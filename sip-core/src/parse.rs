@@ -6,9 +6,9 @@ use memchr::{memchr, memchr2};
 
 use crate::error::{HeaderError, HeaderErrorKind, ParseError, ParseErrorKind, ValueError};
 use crate::header::{
-    Accept, Allow, CSeq, CallId, Contact, ContentLength, ContentType, Date, Header, MaxForwards,
-    NameAddr, NameAddrSpans, ProxyRequire, Require, Supported, Via, ViaSpans, Violation,
-    split_list,
+    Accept, Allow, CSeq, CallId, Contact, ContentLength, ContentType, Date, Header, HeaderParams,
+    MaxForwards, NameAddr, NameAddrSpans, ProxyRequire, Require, Supported, Via, ViaSpans,
+    Violation, check_contact_params, split_list,
 };
 use crate::message::{Entry, Message, Span, Start};
 use crate::method::Method;
@@ -368,7 +368,7 @@ impl ParseOptions {
         match self.check(&mut msg, &head) {
             Ok(()) => Ok(msg),
             Err(kind) => {
-                msg.cache = None;
+                msg.meta.cache = crate::cache::Cache::default();
                 Err(ParseError::with_message(kind, msg))
             }
         }
@@ -376,14 +376,14 @@ impl ParseOptions {
 
     fn check(&self, msg: &mut Message, head: &str) -> Result<(), ParseErrorKind> {
         let text = |span: Span| head.get(span.range()).unwrap_or("");
-        let (version, req_method) = match msg.start {
+        let (version, req_method) = match msg.meta.start {
             Start::Request {
                 version, method, ..
             } => (version, Method::parse(text(method)).ok()),
             Start::Response { version, .. } => (version, None),
         };
         let (major, minor) = parse_version(text(version)).ok_or(ParseErrorKind::Version)?;
-        match msg.start {
+        match msg.meta.start {
             Start::Request {
                 method,
                 uri,
@@ -409,7 +409,7 @@ impl ParseOptions {
                         start: uri.start + 1,
                         end: uri.end - 1,
                     };
-                    if let Start::Request { uri, .. } = &mut msg.start {
+                    if let Start::Request { uri, .. } = &mut msg.meta.start {
                         *uri = inner;
                     }
                     uri_text = text(inner);
@@ -437,8 +437,8 @@ impl ParseOptions {
         if (major, minor) != (2, 0) {
             return Err(ParseErrorKind::UnsupportedVersion { major, minor });
         }
-        // Filled in place: the cache is large, and moving it into a box would copy it.
-        let cache: &mut crate::cache::Cache = msg.cache.insert(Box::default());
+        // Filled in place: the cache is large.
+        let cache = &mut msg.meta.cache;
         let mut cseq_lines = 0usize;
         let mut first_cseq: Option<CSeq<'_>> = None;
         for (i, e) in msg.headers.iter().enumerate() {
@@ -521,9 +521,20 @@ impl ParseOptions {
             if item.is_empty() {
                 return Err(ValueError::EmptyElement);
             }
-            let mut violation = None;
             let keep = index == 0;
             index += 1;
+            // The common shape straight to ranges (it has no violation to report).
+            if let Some(spans) = NameAddrSpans::scan(value, item) {
+                if contact {
+                    let params = spans.params(value).unwrap_or("");
+                    check_contact_params(&HeaderParams::new(params))?;
+                }
+                if keep {
+                    first = Some(Some(spans));
+                }
+                return Ok(());
+            }
+            let mut violation = None;
             if contact {
                 let c = Contact::decode_checked(item, &mut violation)?;
                 if keep {
@@ -668,10 +679,12 @@ pub(crate) fn build(buf: Bytes, head: Head, body_len: usize, text: ByteString) -
     Message {
         buf,
         head: text,
-        start: head.start,
         headers: head.headers,
         body,
-        cache: None,
+        meta: Box::new(crate::message::Meta {
+            start: head.start,
+            cache: crate::cache::Cache::default(),
+        }),
     }
 }
 

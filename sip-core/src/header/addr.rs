@@ -219,6 +219,18 @@ impl NameAddrSpans {
         })
     }
 
+    /// The fast path of the decode (see `scan`) straight to ranges of `base`, for an `item`
+    /// of `base` of the common shape; no [`NameAddr`] is moved around.
+    pub(crate) fn scan(base: &str, item: &str) -> Option<Self> {
+        let a = scan::name_addr(item)?;
+        Self::capture(base, &a)
+    }
+
+    /// The header parameters as text of `base`.
+    pub(crate) fn params<'b>(&self, base: &'b str) -> Option<&'b str> {
+        get(base, self.params)
+    }
+
     pub(crate) fn rebuild(self, base: &str) -> Option<NameAddr<'_>> {
         Some(NameAddr {
             display: get_opt(base, self.display)?,
@@ -257,11 +269,11 @@ macro_rules! addr_header {
         }
     };
     (@cached $msg:ident, From) => {{
-        let (line, spans) = $msg.cache.as_ref()?.from.as_ref()?;
+        let (line, spans) = $msg.meta.cache.from.as_ref()?;
         spans.rebuild($msg.line_value(*line as usize)?)
     }};
     (@cached $msg:ident, To) => {{
-        let (line, spans) = $msg.cache.as_ref()?.to.as_ref()?;
+        let (line, spans) = $msg.meta.cache.to.as_ref()?;
         spans.rebuild($msg.line_value(*line as usize)?)
     }};
     (@cached $msg:ident, $other:ident) => {{
@@ -391,7 +403,7 @@ impl<'a> Header<'a> for Contact<'a> {
     }
 
     fn cached(msg: &'a Message) -> Option<Self> {
-        let (line, spans) = msg.cache.as_ref()?.contact.as_ref()?;
+        let (line, spans) = msg.meta.cache.contact.as_ref()?;
         let value = msg.line_value(*line as usize)?;
         Some(Self(match spans {
             None => ContactValue::Star,
@@ -410,16 +422,23 @@ impl<'a> Contact<'a> {
             return Ok(Self(ContactValue::Star));
         }
         let addr = NameAddr::parse_checked(value, violation)?;
-        let contact = Self(ContactValue::Addr(addr));
-        if let Some(Err(e)) = contact.q() {
-            return Err(e);
-        }
-        // An overlarge `expires` is tolerated (RFC 4475 §3.1.2.4); a non-number is not.
-        if let Some(Err(ValueError::Expected(e))) = contact.expires() {
-            return Err(ValueError::Expected(e));
-        }
-        Ok(contact)
+        check_contact_params(addr.params())?;
+        Ok(Self(ContactValue::Addr(addr)))
     }
+}
+
+/// The Contact parameters a decode checks: `q` must be a qvalue, and `expires` a number (an
+/// overlarge one is tolerated, RFC 4475 §3.1.2.4).
+pub(crate) fn check_contact_params(params: &HeaderParams<'_>) -> Result<(), ValueError> {
+    if let Some(Err(e)) = params.get("q").map(|v| parse_qvalue(v.unwrap_or(""))) {
+        return Err(e);
+    }
+    if let Some(Err(ValueError::Expected(e))) =
+        params.get("expires").map(|v| parse_u32(v.unwrap_or("")))
+    {
+        return Err(ValueError::Expected(e));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -68,7 +68,7 @@ impl<'a> Header<'a> for CSeq<'a> {
     }
 
     fn cached(msg: &'a crate::Message) -> Option<Self> {
-        let (seq, method) = msg.cache.as_ref()?.cseq?;
+        let (seq, method) = msg.meta.cache.cseq?;
         Some(Self { seq, method })
     }
 }

@@ -15,7 +15,7 @@ pub use addr::{
     Contact, ContactValue, Diversion, From, NameAddr, PAssertedIdentity, RecordRoute, ReferTo,
     ReferredBy, Route, To,
 };
-pub(crate) use addr::{NameAddrSpans, Violation};
+pub(crate) use addr::{NameAddrSpans, Violation, check_contact_params};
 pub use auth::{
     AuthParams, Authorization, Challenge, Credentials, ProxyAuthenticate, ProxyAuthorization,
     WwwAuthenticate,
@@ -123,6 +123,11 @@ pub struct HeaderParams<'a> {
 }
 
 impl<'a> HeaderParams<'a> {
+    /// Parameters known to be valid (a decoder checked them).
+    pub(crate) const fn new(raw: &'a str) -> Self {
+        Self { raw }
+    }
+
     /// Validates `raw`, which must be empty or start with `;` (after optional LWS).
     pub(crate) fn parse(raw: &'a str) -> Result<Self, ValueError> {
         let mut sc = Scanner::new(raw);

@@ -246,7 +246,7 @@ impl<'a> Header<'a> for Via<'a> {
     const LIST: bool = true;
 
     fn cached(msg: &'a Message) -> Option<Self> {
-        let (line, spans) = msg.cache.as_ref()?.via.as_ref()?;
+        let (line, spans) = msg.meta.cache.via.as_ref()?;
         spans.rebuild(msg.line_value(*line as usize)?)
     }
 

@@ -10,6 +10,7 @@ use crate::text::is_token;
 use crate::uri::{SipUri, Uri};
 
 /// The fast path of `NameAddr::parse_checked` (see the module docs).
+#[inline(always)]
 pub(super) fn name_addr(value: &str) -> Option<NameAddr<'_>> {
     let b = value.as_bytes();
     let (display, lt) = match *b.first()? {
