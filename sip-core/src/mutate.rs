@@ -54,3 +54,13 @@ pub(crate) fn check_fast_path(
     }
     assert!(hits > inputs.len() / 10, "{hits} of {}", inputs.len());
 }
+
+/// The `both` result of [`check_fast_path`] for a fast result and the full parser (run only
+/// when the fast path accepted), each as `Debug` text of a `Result`.
+pub(crate) fn debug_pair<T: std::fmt::Debug, E: std::fmt::Debug>(
+    fast: Option<T>,
+    full: impl FnOnce() -> Result<T, E>,
+) -> Option<(String, String)> {
+    let f = fast?;
+    Some((format!("{:?}", Ok::<T, E>(f)), format!("{:?}", full())))
+}

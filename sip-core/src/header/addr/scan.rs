@@ -119,13 +119,9 @@ mod tests {
         ];
         let alphabet = b"a1.-:;=@<>\"\\ \tz_%?,";
         crate::mutate::check_fast_path(&seeds, alphabet, |s| {
-            super::name_addr(s).map(|f| {
+            crate::mutate::debug_pair(super::name_addr(s).map(|f| (f, None)), || {
                 let mut violation = None;
-                let full = NameAddr::parse_full(s, &mut violation);
-                (
-                    format!("{:?}", Ok::<_, ()>((f, None::<super::super::Violation>))),
-                    format!("{:?}", full.map(|a| (a, violation))),
-                )
+                NameAddr::parse_full(s, &mut violation).map(|a| (a, violation))
             })
         });
     }

@@ -85,12 +85,7 @@ mod tests {
         ];
         let alphabet = b"a1.-:;=@%[]\" z_";
         crate::mutate::check_fast_path(&seeds, alphabet, |s| {
-            super::via(s).map(|f| {
-                (
-                    format!("{:?}", Ok::<_, ()>(f)),
-                    format!("{:?}", Via::decode_full(s)),
-                )
-            })
+            crate::mutate::debug_pair(super::via(s), || Via::decode_full(s))
         });
     }
 }
