@@ -74,6 +74,8 @@ pub enum UriError {
     TelNumber,
     /// Empty body after `scheme:`.
     Empty,
+    /// A SIP URI longer than 65535 bytes.
+    TooLong,
 }
 
 impl fmt::Display for UriError {
@@ -90,6 +92,7 @@ impl fmt::Display for UriError {
             Self::Character => "invalid character in URI",
             Self::TelNumber => "bad telephone number",
             Self::Empty => "empty URI",
+            Self::TooLong => "URI longer than 65535 bytes",
         })
     }
 }

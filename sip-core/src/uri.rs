@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use crate::cache::{HostSpan, get, get_opt, opt_span, span_in};
+use crate::cache::{get, span_in};
 use crate::error::UriError;
 use crate::message::Span;
 pub(crate) mod scan;
@@ -259,24 +259,109 @@ const fn uric_class(b: u8) -> bool {
     is_unreserved(b) || is_reserved(b) || matches!(b, b'[' | b']' | b'#')
 }
 
-/// A `sip:` or `sips:` URI.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A `sip:` or `sips:` URI (at most 65535 bytes).
+///
+/// It keeps its text and where each part lies in it, so it is small and cheap to move.
+#[derive(Clone, PartialEq, Eq)]
 pub struct SipUri<'a> {
     raw: &'a str,
+    parts: SipParts,
+}
+
+/// Where the parts of a [`SipUri`] lie in its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SipParts {
     secure: bool,
-    user: Option<&'a str>,
-    password: Option<&'a str>,
-    host: Host<'a>,
-    host_raw: &'a str,
+    user: Option<Part>,
+    password: Option<Part>,
+    host: HostKind,
+    host_raw: Part,
     port: Option<u16>,
-    params: Params<'a>,
-    headers: Option<&'a str>,
+    params: Part,
+    headers: Option<Part>,
+}
+
+/// A range of a URI's text, as offsets from its first byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Part {
+    start: u16,
+    end: u16,
+}
+
+impl Part {
+    /// `start..end`, when both fit the 16-bit offsets. Every empty range is `0..0`, so
+    /// equal URIs have equal parts.
+    fn new(start: usize, end: usize) -> Option<Self> {
+        if start >= end {
+            return Some(Self::default());
+        }
+        Some(Self {
+            start: u16::try_from(start).ok()?,
+            end: u16::try_from(end).ok()?,
+        })
+    }
+
+    /// The range of `sub` within `raw` (`sub` must be a sub-slice of `raw`).
+    fn within(raw: &str, sub: &str) -> Option<Self> {
+        if sub.is_empty() {
+            // An empty slice may be a literal `""`.
+            return Some(Self::default());
+        }
+        let start = (sub.as_ptr() as usize).checked_sub(raw.as_ptr() as usize)?;
+        let end = start.checked_add(sub.len())?;
+        if end > raw.len() {
+            return None;
+        }
+        Self::new(start, end)
+    }
+
+    fn of(self, raw: &str) -> &str {
+        raw.get(usize::from(self.start)..usize::from(self.end))
+            .unwrap_or("")
+    }
+}
+
+/// What kind of host a [`SipUri`] has; a name is its `host_raw` text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HostKind {
+    Name,
+    V4(Ipv4Addr),
+    V6(Ipv6Addr),
+}
+
+impl From<Host<'_>> for HostKind {
+    fn from(h: Host<'_>) -> Self {
+        match h {
+            Host::Name(_) => Self::Name,
+            Host::Ipv4(a) => Self::V4(a),
+            Host::Ipv6(a) => Self::V6(a),
+        }
+    }
+}
+
+impl fmt::Debug for SipUri<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SipUri")
+            .field("raw", &self.raw)
+            .field("secure", &self.parts.secure)
+            .field("user", &self.user())
+            .field("password", &self.password())
+            .field("host", &self.host())
+            .field("host_raw", &self.host_str())
+            .field("port", &self.parts.port)
+            .field("params", &self.params())
+            .field("headers", &self.headers())
+            .finish()
+    }
 }
 
 impl<'a> SipUri<'a> {
     /// Parses the part after `sip:`/`sips:`: the common shape in one pass, the rest by
     /// [`SipUri::parse_body_full`].
     pub(crate) fn parse_body(raw: &'a str, body: &'a str, secure: bool) -> Result<Self, UriError> {
+        if raw.len() > usize::from(u16::MAX) {
+            return Err(UriError::TooLong);
+        }
         match scan::sip_body(raw, body, secure) {
             Some(u) => Ok(u),
             None => Self::parse_body_full(raw, body, secure),
@@ -345,67 +430,75 @@ impl<'a> SipUri<'a> {
                 check_escaped(v, is_header_char).map_err(|_| UriError::Headers)?;
             }
         }
-        Ok(Self {
-            raw,
+        let at = |sub: &str| Part::within(raw, sub).ok_or(UriError::TooLong);
+        let opt = |sub: Option<&str>| sub.map(at).transpose();
+        let parts = SipParts {
             secure,
-            user,
-            password,
-            host,
-            host_raw,
+            user: opt(user)?,
+            password: opt(password)?,
+            host: host.into(),
+            host_raw: at(host_raw)?,
             port,
-            params,
-            headers,
-        })
+            params: at(params.raw)?,
+            headers: opt(headers)?,
+        };
+        Ok(Self { raw, parts })
     }
 
     /// Whether the scheme is `sips`.
     pub const fn is_secure(&self) -> bool {
-        self.secure
+        self.parts.secure
     }
 
     /// The user part, still escaped (e.g. `null-%00-null`).
-    pub const fn user(&self) -> Option<&'a str> {
-        self.user
+    pub fn user(&self) -> Option<&'a str> {
+        self.parts.user.map(|p| p.of(self.raw))
     }
 
     /// The user part with `%HH` escapes decoded (bytes: `%00` is a legal user octet).
     pub fn user_unescaped(&self) -> Option<Cow<'a, [u8]>> {
-        self.user.map(unescape)
+        self.user().map(unescape)
     }
 
     /// The password, still escaped.
-    pub const fn password(&self) -> Option<&'a str> {
-        self.password
+    pub fn password(&self) -> Option<&'a str> {
+        self.parts.password.map(|p| p.of(self.raw))
     }
 
     /// The host.
-    pub const fn host(&self) -> Host<'a> {
-        self.host
+    pub fn host(&self) -> Host<'a> {
+        match self.parts.host {
+            HostKind::Name => Host::Name(self.host_str()),
+            HostKind::V4(a) => Host::Ipv4(a),
+            HostKind::V6(a) => Host::Ipv6(a),
+        }
     }
 
     /// The host exactly as written (brackets included for IPv6).
-    pub const fn host_str(&self) -> &'a str {
-        self.host_raw
+    pub fn host_str(&self) -> &'a str {
+        self.parts.host_raw.of(self.raw)
     }
 
     /// The explicit port, if any.
     pub const fn port(&self) -> Option<u16> {
-        self.port
+        self.parts.port
     }
 
     /// The URI parameters (`;transport=tcp;lr`).
-    pub const fn params(&self) -> &Params<'a> {
-        &self.params
+    pub fn params(&self) -> Params<'a> {
+        Params {
+            raw: self.parts.params.of(self.raw),
+        }
     }
 
     /// The raw `?headers` part (without `?`), if any.
-    pub const fn headers(&self) -> Option<&'a str> {
-        self.headers
+    pub fn headers(&self) -> Option<&'a str> {
+        self.parts.headers.map(|p| p.of(self.raw))
     }
 
     /// Iterates over `?headers` as (name, value), both still escaped.
     pub fn header_pairs(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
-        self.headers
+        self.headers()
             .into_iter()
             .flat_map(|h| h.split('&'))
             .filter_map(|p| p.split_once('='))
@@ -418,18 +511,18 @@ impl<'a> SipUri<'a> {
 
     /// RFC 3261 §19.1.4 equality.
     pub fn equivalent(&self, other: &SipUri<'_>) -> bool {
-        if self.secure != other.secure
-            || self.port != other.port
-            || !self.host.equivalent(&other.host)
-            || self.user.map(unescape) != other.user.map(unescape)
-            || self.password.map(unescape) != other.password.map(unescape)
+        if self.parts.secure != other.parts.secure
+            || self.parts.port != other.parts.port
+            || !self.host().equivalent(&other.host())
+            || self.user().map(unescape) != other.user().map(unescape)
+            || self.password().map(unescape) != other.password().map(unescape)
         {
             return false;
         }
         // transport, user, ttl, method, maddr: present in one means present and equal in both.
         for name in ["transport", "user", "ttl", "method", "maddr"] {
-            let a = self.params.find_unescaped(name);
-            let b = other.params.find_unescaped(name);
+            let a = self.params().find_unescaped(name);
+            let b = other.params().find_unescaped(name);
             match (a, b) {
                 (None, None) => {}
                 (Some(a), Some(b)) if eq_ci_bytes(&a, &b) => {}
@@ -438,11 +531,12 @@ impl<'a> SipUri<'a> {
         }
         // Any other parameter appearing in both must match.
         // (First occurrence of a repeated name, so equality stays reflexive.)
-        for (name, _) in self.params.iter() {
+        let (params, other_params) = (self.params(), other.params());
+        for (name, _) in params.iter() {
             let n = unescape(name);
             if let (Some(mine), Some(theirs)) = (
-                self.params.find_unescaped_bytes(&n),
-                other.params.find_unescaped_bytes(&n),
+                params.find_unescaped_bytes(&n),
+                other_params.find_unescaped_bytes(&n),
             ) && !eq_ci_bytes(&mine, &theirs)
             {
                 return false;
@@ -461,48 +555,25 @@ impl<'a> SipUri<'a> {
     }
 }
 
-/// A parsed [`SipUri`] as ranges of the text it was parsed from (see `crate::cache`).
+/// A parsed [`SipUri`] as a range of the text it was parsed from (see `crate::cache`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct SipSpans {
     raw: Span,
-    secure: bool,
-    user: Option<Span>,
-    password: Option<Span>,
-    host: HostSpan,
-    host_raw: Span,
-    port: Option<u16>,
-    params: Span,
-    headers: Option<Span>,
+    parts: SipParts,
 }
 
 impl SipSpans {
     pub(crate) fn capture(base: &str, u: &SipUri<'_>) -> Option<Self> {
         Some(Self {
             raw: span_in(base, u.raw)?,
-            secure: u.secure,
-            user: opt_span(base, u.user)?,
-            password: opt_span(base, u.password)?,
-            host: HostSpan::capture(base, u.host)?,
-            host_raw: span_in(base, u.host_raw)?,
-            port: u.port,
-            params: span_in(base, u.params.raw)?,
-            headers: opt_span(base, u.headers)?,
+            parts: u.parts,
         })
     }
 
     pub(crate) fn rebuild(self, base: &str) -> Option<SipUri<'_>> {
         Some(SipUri {
             raw: get(base, self.raw)?,
-            secure: self.secure,
-            user: get_opt(base, self.user)?,
-            password: get_opt(base, self.password)?,
-            host: self.host.rebuild(base)?,
-            host_raw: get(base, self.host_raw)?,
-            port: self.port,
-            params: Params {
-                raw: get(base, self.params)?,
-            },
-            headers: get_opt(base, self.headers)?,
+            parts: self.parts,
         })
     }
 }
@@ -823,6 +894,23 @@ mod tests {
             Ok(Uri::Sip(u)) => u,
             other => panic!("{s}: {other:?}"),
         }
+    }
+
+    #[test]
+    fn sip_uri_length_limit() {
+        // Parts are 16-bit offsets: 65535 bytes parse, longer is a typed error, never a panic.
+        let head = "sip:u@h.example.com;x=";
+        let at_limit = format!("{head}{}", "a".repeat(65535 - head.len()));
+        let u = sip(&at_limit);
+        assert_eq!(
+            u.params().get("x").flatten().map(str::len),
+            Some(65535 - head.len())
+        );
+        assert_eq!(u.host_str(), "h.example.com");
+        let over = format!("{at_limit}a");
+        assert_eq!(Uri::parse(&over), Err(UriError::TooLong));
+        let escaped = format!("sip:%61@h;x={}", "a".repeat(70000));
+        assert_eq!(Uri::parse(&escaped), Err(UriError::TooLong));
     }
 
     fn eq(a: &str, b: &str) -> bool {

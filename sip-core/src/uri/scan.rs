@@ -4,7 +4,8 @@
 //! it (and names the error). Only bodies the full parser accepts, with the same result, come
 //! out of here: `tests::agrees_with_the_full_parser` checks that.
 
-use super::{HOST_ALPHA, HOST_CLASS, HOST_DASH, HOST_DOT, Host, Params, SipUri, parse_ipv4};
+use super::parse_ipv4;
+use super::{HOST_ALPHA, HOST_CLASS, HOST_DASH, HOST_DOT, Host, HostKind, Part, SipParts, SipUri};
 use super::{is_param_char, is_password_char, is_user_char};
 
 /// Bits of [`CLASS`].
@@ -46,14 +47,17 @@ fn skip(b: &[u8], mut i: usize, class: u8) -> usize {
 /// The fast path of `SipUri::parse_body` (see the module docs).
 pub(super) fn sip_body<'a>(raw: &'a str, body: &'a str, secure: bool) -> Option<SipUri<'a>> {
     let b = body.as_bytes();
+    // Offsets in `body` become offsets in `raw` (`body` ends `raw`).
+    let off = raw.len().checked_sub(b.len())?;
+    let part = |start: usize, end: usize| Part::new(off + start, off + end);
     // userinfo, when an `@` ends a run of user (and password) characters.
     let u = skip(b, 0, USER);
     let (user, password, host_start) = match b.get(u) {
-        Some(b'@') if u > 0 => (Some(body.get(..u)?), None, u + 1),
+        Some(b'@') if u > 0 => (Some(part(0, u)?), None, u + 1),
         Some(b':') if u > 0 => {
             let p = skip(b, u + 1, PASSWORD);
             if b.get(p) == Some(&b'@') {
-                (Some(body.get(..u)?), Some(body.get(u + 1..p)?), p + 1)
+                (Some(part(0, u)?), Some(part(u + 1, p)?), p + 1)
             } else {
                 (None, None, 0)
             }
@@ -100,18 +104,19 @@ pub(super) fn sip_body<'a>(raw: &'a str, body: &'a str, secure: bool) -> Option<
             i = v;
         }
     }
+    let params = part(params_start, b.len())?;
     Some(SipUri {
         raw,
-        secure,
-        user,
-        password,
-        host,
-        host_raw: body.get(host_start..host_end)?,
-        port,
-        params: Params {
-            raw: body.get(params_start..)?,
+        parts: SipParts {
+            secure,
+            user,
+            password,
+            host: HostKind::from(host),
+            host_raw: part(host_start, host_end)?,
+            port,
+            params,
+            headers: None,
         },
-        headers: None,
     })
 }
 
