@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 use bytestring::ByteString;
-use memchr::{memchr, memchr2};
+use memchr::{memchr, memchr2, memrchr};
 
 use crate::error::{HeaderError, HeaderErrorKind, ParseError, ParseErrorKind, ValueError};
 use crate::header::{
@@ -93,6 +93,8 @@ struct RawHead {
     line_end: usize,
     headers: Vec<Entry>,
     body_start: usize,
+    /// Whether any header line is folded (its value is trimmed later, as text).
+    folded: bool,
 }
 
 /// A framed head: everything but the body.
@@ -185,6 +187,7 @@ impl ParseOptions {
             return Err(ParseErrorKind::Empty.into());
         }
         let mut headers: Vec<Entry> = Vec::with_capacity(16);
+        let mut folded = false;
         let body_start;
         loop {
             if pos > self.max_head_len {
@@ -201,6 +204,7 @@ impl ParseOptions {
                     .last_mut()
                     .ok_or(ParseError::new(ParseErrorKind::OrphanContinuation))?;
                 last.value.end = Span::new(0, end).end;
+                folded = true;
             } else {
                 if headers.len() >= self.max_headers {
                     return Err(ParseErrorKind::TooManyHeaders.into());
@@ -219,10 +223,19 @@ impl ParseOptions {
                 if line.get(i) != Some(&b':') {
                     return Err(ParseErrorKind::MissingColon.into());
                 }
+                // The value without SP/HT at either end (a folded one is trimmed again).
+                let mut start = i + 1;
+                while matches!(line.get(start), Some(b' ' | b'\t')) {
+                    start += 1;
+                }
+                let mut stop = line.len();
+                while stop > start && matches!(line.get(stop - 1), Some(b' ' | b'\t')) {
+                    stop -= 1;
+                }
                 let name = line.get(..name_len).unwrap_or(&[]);
                 headers.push(Entry {
                     name: Span::new(pos, pos + name_len),
-                    value: Span::new(pos + i + 1, end),
+                    value: Span::new(pos + start, pos + stop),
                     known: HeaderName::from_bytes(name),
                 });
             }
@@ -235,42 +248,46 @@ impl ParseOptions {
             line_end,
             headers,
             body_start,
+            folded,
         })
     }
 
-    /// Trims the values, reads Content-Length and the start line, with the head as text.
+    /// Trims folded values, reads Content-Length and the start line, with the head as text.
     fn finish_head(&self, raw: RawHead, head_text: &str) -> Result<Head, ParseError> {
         let RawHead {
             line_end,
             mut headers,
             body_start,
+            folded,
         } = raw;
-        let mut cl = ContentLengthInfo::Absent;
-        // Trim values (leading LWS incl. folding, trailing SP/HT) now the text is known UTF-8.
-        for e in &mut headers {
-            let raw = head_text.get(e.value.range()).unwrap_or("");
-            let trimmed = trim_lws(raw);
-            let lead = raw
-                .bytes()
-                .position(|c| !crate::text::is_lws(c))
-                .unwrap_or(raw.len());
-            let start = e.value.start as usize + lead;
-            e.value = Span::new(start, start + trimmed.len());
-            if e.known == Some(HeaderName::ContentLength) {
-                let v = trimmed;
-                cl = match (cl, ContentLength::decode(v)) {
-                    (ContentLengthInfo::Absent, Ok(n)) => ContentLengthInfo::Value(n.0 as usize),
-                    (ContentLengthInfo::Absent, Err(e)) => ContentLengthInfo::Invalid(e),
-                    (ContentLengthInfo::Invalid(e), _) => ContentLengthInfo::Invalid(e),
-                    (_, Err(e)) => ContentLengthInfo::Invalid(e),
-                    (ContentLengthInfo::Value(_) | ContentLengthInfo::Conflicting, Ok(_)) => {
-                        ContentLengthInfo::Conflicting
-                    }
-                };
+        if folded {
+            // Leading LWS including folding, trailing LWS, now the text is known UTF-8.
+            for e in &mut headers {
+                let raw = head_text.get(e.value.range()).unwrap_or("");
+                let trimmed = trim_lws(raw);
+                let lead = raw.bytes().position(|c| !is_lws(c)).unwrap_or(raw.len());
+                let start = e.value.start as usize + lead;
+                e.value = Span::new(start, start + trimmed.len());
             }
         }
+        let mut cl = ContentLengthInfo::Absent;
+        for e in headers
+            .iter()
+            .filter(|e| e.known == Some(HeaderName::ContentLength))
+        {
+            let v = head_text.get(e.value.range()).unwrap_or("");
+            cl = match (cl, ContentLength::decode(v)) {
+                (ContentLengthInfo::Absent, Ok(n)) => ContentLengthInfo::Value(n.0 as usize),
+                (ContentLengthInfo::Absent, Err(e)) => ContentLengthInfo::Invalid(e),
+                (ContentLengthInfo::Invalid(e), _) => ContentLengthInfo::Invalid(e),
+                (_, Err(e)) => ContentLengthInfo::Invalid(e),
+                (ContentLengthInfo::Value(_) | ContentLengthInfo::Conflicting, Ok(_)) => {
+                    ContentLengthInfo::Conflicting
+                }
+            };
+        }
         let first = head_text.as_bytes().get(..line_end).unwrap_or(&[]);
-        let start = self.start_line(first, head_text)?;
+        let start = self.start_line(first)?;
         Ok(Head {
             start,
             headers,
@@ -306,8 +323,7 @@ impl ParseOptions {
         Ok((pos + content, pos + nl + 1))
     }
 
-    fn start_line(&self, line: &[u8], text: &str) -> Result<Start, ParseError> {
-        let line_str = text.get(..line.len()).ok_or(ParseErrorKind::NonUtf8)?;
+    fn start_line(&self, line: &[u8]) -> Result<Start, ParseError> {
         let bad = || ParseError::new(ParseErrorKind::StartLine);
         if line.len() > 4 && line[..4].eq_ignore_ascii_case(b"SIP/") {
             // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
@@ -335,23 +351,18 @@ impl ParseOptions {
         }
         // Request-Line = Method SP Request-URI SP SIP-Version; elements are separated by
         // runs of SP here, the strict check of single SP is in `validate`.
-        let mut parts = line_str
-            .char_indices()
-            .filter(|&(_, c)| c == ' ')
-            .map(|(i, _)| i);
-        let first_sp = parts.next().ok_or_else(bad)?;
-        let last_sp = line_str.trim_end_matches(' ').rfind(' ').ok_or_else(bad)?;
+        let first_sp = memchr(b' ', line).ok_or_else(bad)?;
+        let version_end = line.len() - line.iter().rev().take_while(|&&b| b == b' ').count();
+        let last_sp = memrchr(b' ', line.get(..version_end).unwrap_or(&[])).ok_or_else(bad)?;
         if last_sp <= first_sp {
             return Err(bad());
         }
-        let version_end = line_str.trim_end_matches(' ').len();
         let mut uri_start = first_sp + 1;
         while line.get(uri_start) == Some(&b' ') {
             uri_start += 1;
         }
-        let uri_end = line_str
-            .get(..last_sp)
-            .map_or(last_sp, |s| s.trim_end_matches(' ').len());
+        let before = line.get(..last_sp).unwrap_or(&[]);
+        let uri_end = before.len() - before.iter().rev().take_while(|&&b| b == b' ').count();
         if uri_end <= uri_start {
             return Err(bad());
         }
