@@ -71,6 +71,8 @@ pub(crate) struct Cache {
     pub(crate) from: Option<(u32, crate::header::NameAddrSpans)>,
     pub(crate) to: Option<(u32, crate::header::NameAddrSpans)>,
     pub(crate) contact: Option<(u32, Option<crate::header::NameAddrSpans>)>,
+    /// The line of a valid Call-ID.
+    pub(crate) call_id: Option<u32>,
     /// CSeq number and method (extension methods are not kept).
     pub(crate) cseq: Option<(u32, crate::Method<'static>)>,
 }
@@ -116,6 +118,11 @@ mod tests {
                 crate::header::CSeq::decode(m.values(crate::HeaderName::CSeq).next().unwrap())
                     .unwrap()
             );
+            assert_eq!(
+                m.header::<crate::header::CallId<'_>>().unwrap(),
+                crate::header::CallId::decode(m.values(crate::HeaderName::CallId).next().unwrap())
+                    .unwrap()
+            );
             let all: Vec<_> = m.header_all::<Via<'_>>().map(Result::unwrap).collect();
             assert_eq!(all.first(), Some(&m.header::<Via<'_>>().unwrap()));
         }
@@ -127,6 +134,6 @@ mod tests {
         )
         .unwrap();
         let c = &m.meta.cache;
-        assert!(c.via.is_some() && c.from.is_some() && c.to.is_some());
+        assert!(c.via.is_some() && c.from.is_some() && c.to.is_some() && c.call_id.is_some());
     }
 }

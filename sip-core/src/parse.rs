@@ -474,7 +474,9 @@ impl ParseOptions {
                         }
                     })
                 }
-                HeaderName::CallId => check_all::<CallId<'_>>(value),
+                HeaderName::CallId => check_all::<CallId<'_>>(value).map(|()| {
+                    cache.call_id.get_or_insert(line);
+                }),
                 HeaderName::CSeq => CSeq::decode(value).map(|c| {
                     cseq_lines += 1;
                     if first_cseq.is_none() {

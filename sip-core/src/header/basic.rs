@@ -43,6 +43,10 @@ impl<'a> Header<'a> for CallId<'a> {
         }
         Ok(Self(value))
     }
+
+    fn cached(msg: &'a crate::Message) -> Option<Self> {
+        msg.line_value(msg.meta.cache.call_id? as usize).map(Self)
+    }
 }
 
 /// `CSeq` (RFC 3261 §20.16): sequence number (< 2^32) and method.
