@@ -425,12 +425,14 @@ impl ParseOptions {
                     }
                     uri_text = text(inner);
                 }
-                if uri_text.bytes().any(|b| b == b' ' || b == b'\t') {
-                    return Err(ParseErrorKind::RequestUri(
-                        crate::error::UriError::Character,
-                    ));
-                }
-                let parsed = Uri::parse(uri_text).map_err(ParseErrorKind::RequestUri)?;
+                let parsed = Uri::parse(uri_text).map_err(|e| {
+                    // No URI holds SP or HT: name that rather than the part it broke.
+                    if uri_text.bytes().any(|b| b == b' ' || b == b'\t') {
+                        ParseErrorKind::RequestUri(crate::error::UriError::Character)
+                    } else {
+                        ParseErrorKind::RequestUri(e)
+                    }
+                })?;
                 if let Uri::Sip(s) = &parsed
                     && s.headers().is_some()
                     && !self.allow_request_uri_headers

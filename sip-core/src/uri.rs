@@ -368,6 +368,10 @@ impl<'a> SipUri<'a> {
         }
     }
 
+    pub(crate) const fn from_parts(raw: &'a str, parts: SipParts) -> Self {
+        Self { raw, parts }
+    }
+
     /// Parses the part after `sip:`/`sips:`, piece by piece.
     fn parse_body_full(raw: &'a str, body: &'a str, secure: bool) -> Result<Self, UriError> {
         if body.is_empty() {
@@ -773,6 +777,13 @@ impl<'a> AbsoluteUri<'a> {
 impl<'a> Uri<'a> {
     /// Parses a URI (no surrounding whitespace or brackets).
     pub fn parse(s: &'a str) -> Result<Self, UriError> {
+        // The common schemes as written in lower case skip the generic scheme scan.
+        if let Some(body) = s.strip_prefix("sip:") {
+            return SipUri::parse_body(s, body, false).map(Uri::Sip);
+        }
+        if let Some(body) = s.strip_prefix("sips:") {
+            return SipUri::parse_body(s, body, true).map(Uri::Sip);
+        }
         let colon = find_byte(s, b':').ok_or(UriError::Scheme)?;
         let scheme = s.get(..colon).ok_or(UriError::Scheme)?;
         let body = s.get(colon + 1..).unwrap_or("");

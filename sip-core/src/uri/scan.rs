@@ -46,9 +46,17 @@ fn skip(b: &[u8], mut i: usize, class: u8) -> usize {
 
 /// The fast path of `SipUri::parse_body` (see the module docs).
 pub(super) fn sip_body<'a>(raw: &'a str, body: &'a str, secure: bool) -> Option<SipUri<'a>> {
-    let b = body.as_bytes();
     // Offsets in `body` become offsets in `raw` (`body` ends `raw`).
-    let off = raw.len().checked_sub(b.len())?;
+    let off = raw.len().checked_sub(body.len())?;
+    let (parts, end) = sip_parts(body, off, secure)?;
+    (end == body.len()).then_some(SipUri { raw, parts })
+}
+
+/// The common shape of a URI body at the start of `body`: its parts (offsets in `body`
+/// plus `off`) and where the scan stopped, after the parameters. The caller checks what
+/// stopped it: the end of `body`, or the `>` closing a name-addr (no URI part holds `>`).
+pub(crate) fn sip_parts(body: &str, off: usize, secure: bool) -> Option<(SipParts, usize)> {
+    let b = body.as_bytes();
     let part = |start: usize, end: usize| Part::new(off + start, off + end);
     // userinfo, when an `@` ends a run of user (and password) characters.
     let u = skip(b, 0, USER);
@@ -86,11 +94,8 @@ pub(super) fn sip_body<'a>(raw: &'a str, body: &'a str, secure: bool) -> Option<
         None
     };
     let params_start = i;
-    while i < b.len() {
-        // `;` name [ `=` value ], both non-empty runs of parameter characters.
-        if b.get(i) != Some(&b';') {
-            return None;
-        }
+    // `;` name [ `=` value ], both non-empty runs of parameter characters.
+    while b.get(i) == Some(&b';') {
         let n = skip(b, i + 1, PARAM);
         if n == i + 1 {
             return None;
@@ -104,20 +109,17 @@ pub(super) fn sip_body<'a>(raw: &'a str, body: &'a str, secure: bool) -> Option<
             i = v;
         }
     }
-    let params = part(params_start, b.len())?;
-    Some(SipUri {
-        raw,
-        parts: SipParts {
-            secure,
-            user,
-            password,
-            host: HostKind::from(host),
-            host_raw: part(host_start, host_end)?,
-            port,
-            params,
-            headers: None,
-        },
-    })
+    let parts = SipParts {
+        secure,
+        user,
+        password,
+        host: HostKind::from(host),
+        host_raw: part(host_start, host_end)?,
+        port,
+        params: part(params_start, i)?,
+        headers: None,
+    };
+    Some((parts, i))
 }
 
 /// A host name or IPv4 address starting at `start` in `body` (`b` is its bytes): the host

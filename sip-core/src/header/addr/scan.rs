@@ -7,6 +7,7 @@
 use super::NameAddr;
 use crate::header::{HeaderParams, scan_param};
 use crate::text::is_token;
+use crate::uri::scan::sip_parts;
 use crate::uri::{SipUri, Uri};
 
 /// The fast path of `NameAddr::parse_checked` (see the module docs).
@@ -45,14 +46,18 @@ pub(super) fn name_addr(value: &str) -> Option<NameAddr<'_>> {
     if b.get(lt) != Some(&b'<') {
         return None;
     }
-    let gt = lt + 1 + b.get(lt + 1..)?.iter().position(|&c| c == b'>')?;
-    let inner = value.get(lt + 1..gt)?;
-    let (body, secure) = if let Some(body) = inner.strip_prefix("sip:") {
-        (body, false)
-    } else {
-        (inner.strip_prefix("sips:")?, true)
+    // The URI runs to the first `>`, which its scan stops at.
+    let (scheme, secure) = match b.get(lt + 1..lt + 5)? {
+        b"sip:" => (4, false),
+        _ if b.get(lt + 1..lt + 6)? == b"sips:" => (5, true),
+        _ => return None,
     };
-    let uri = SipUri::parse_body(inner, body, secure).ok()?;
+    let (parts, end) = sip_parts(value.get(lt + 1 + scheme..)?, scheme, secure)?;
+    let gt = lt + 1 + scheme + end;
+    if b.get(gt) != Some(&b'>') {
+        return None;
+    }
+    let uri = SipUri::from_parts(value.get(lt + 1..gt)?, parts);
     let mut i = gt + 1;
     let mut tag = None;
     while i < b.len() {
