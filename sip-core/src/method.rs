@@ -44,9 +44,6 @@ pub enum Method<'a> {
 impl<'a> Method<'a> {
     /// Parses a method token (case-sensitive: `invite` is an extension method).
     pub fn parse(s: &'a str) -> Result<Self, ValueError> {
-        if s.is_empty() || !s.bytes().all(is_token) {
-            return Err(ValueError::Expected(Expected::Method));
-        }
         Ok(match s {
             "INVITE" => Self::Invite,
             "ACK" => Self::Ack,
@@ -62,6 +59,9 @@ impl<'a> Method<'a> {
             "REFER" => Self::Refer,
             "MESSAGE" => Self::Message,
             "PUBLISH" => Self::Publish,
+            other if other.is_empty() || !other.bytes().all(is_token) => {
+                return Err(ValueError::Expected(Expected::Method));
+            }
             other => Self::Other(other),
         })
     }

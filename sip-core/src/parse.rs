@@ -88,6 +88,7 @@ pub enum Datagram {
 }
 
 /// A head split into lines, before its text is known to be UTF-8.
+#[derive(Debug)]
 struct RawHead {
     /// End of the start line.
     line_end: usize,
@@ -180,9 +181,30 @@ impl ParseOptions {
         Ok((head, text))
     }
 
-    /// Splits the head into lines and header entries (values untrimmed).
+    /// Splits the head into lines and header entries (values trimmed of SP/HT).
     fn scan_head(&self, buf: &[u8]) -> Result<RawHead, ParseError> {
-        let (line_end, mut pos) = self.line(buf, 0)?;
+        // First assume every line ends in CR LF and finds its end with one `memchr`; that
+        // holds when the head has no other CR, counted once. Anything else, errors
+        // included, is decided line by line.
+        if let Ok((raw, lines)) = self.scan_lines(buf, true)
+            && memchr::memchr_iter(b'\r', buf.get(..raw.body_start).unwrap_or(&[])).count() == lines
+        {
+            return Ok(raw);
+        }
+        self.scan_lines(buf, false).map(|(raw, _)| raw)
+    }
+
+    /// [`ParseOptions::scan_head`] in one of its modes; also returns the number of lines.
+    fn scan_lines(&self, buf: &[u8], crlf: bool) -> Result<(RawHead, usize), ParseError> {
+        let line = |pos: usize| {
+            if crlf {
+                crlf_line(buf, pos).ok_or(ParseError::new(ParseErrorKind::Truncated))
+            } else {
+                self.line(buf, pos)
+            }
+        };
+        let (line_end, mut pos) = line(0)?;
+        let mut lines = 1;
         if line_end == 0 {
             return Err(ParseErrorKind::Empty.into());
         }
@@ -193,7 +215,8 @@ impl ParseOptions {
             if pos > self.max_head_len {
                 return Err(ParseErrorKind::HeadTooLarge.into());
             }
-            let (end, next) = self.line(buf, pos)?;
+            let (end, next) = line(pos)?;
+            lines += 1;
             if end == pos {
                 body_start = next;
                 break;
@@ -244,12 +267,15 @@ impl ParseOptions {
         if body_start > self.max_head_len {
             return Err(ParseErrorKind::HeadTooLarge.into());
         }
-        Ok(RawHead {
-            line_end,
-            headers,
-            body_start,
-            folded,
-        })
+        Ok((
+            RawHead {
+                line_end,
+                headers,
+                body_start,
+                folded,
+            },
+            lines,
+        ))
     }
 
     /// Trims folded values, reads Content-Length and the start line, with the head as text.
@@ -604,6 +630,13 @@ fn check_via(value: &str) -> Result<Option<ViaSpans>, ValueError> {
     Ok(first)
 }
 
+/// The line starting at `pos` when it ends in CR LF (see [`ParseOptions::scan_head`]):
+/// (end of content, start of next line).
+fn crlf_line(buf: &[u8], pos: usize) -> Option<(usize, usize)> {
+    let nl = memchr(b'\n', buf.get(pos..)?)?;
+    (nl > 0 && buf.get(pos + nl - 1) == Some(&b'\r')).then(|| (pos + nl - 1, pos + nl + 1))
+}
+
 /// Length of the first line, without its line ending.
 fn line_length(buf: &[u8]) -> usize {
     let nl = memchr(b'\n', buf).unwrap_or(buf.len());
@@ -616,6 +649,9 @@ fn line_length(buf: &[u8]) -> usize {
 
 /// `"SIP" "/" 1*DIGIT "." 1*DIGIT` (SIP case-insensitive).
 fn parse_version(v: &str) -> Option<(u32, u32)> {
+    if v == "SIP/2.0" {
+        return Some((2, 0));
+    }
     let rest = v
         .get(..4)
         .filter(|p| p.eq_ignore_ascii_case("SIP/"))
@@ -766,6 +802,46 @@ mod tests {
         };
         let e = o.parse_datagram(Bytes::from(OPTIONS)).unwrap_err();
         assert_eq!(e.kind(), ParseErrorKind::HeadTooLarge);
+    }
+
+    #[test]
+    fn head_scan_modes_agree() {
+        // Whenever the one-`memchr`-per-line mode is taken, it gives what the line-by-line
+        // mode gives; bare CR and bare LF anywhere are still named.
+        let o = ParseOptions::default();
+        let seeds = [OPTIONS, "A sip:a SIP/2.0\r\nX: a\r\n b\r\n\r\n"];
+        crate::mutate::check_fast_path(&seeds, b"\r\n :a\t", |s| {
+            let b = s.as_bytes();
+            let (fast, lines) = o.scan_lines(b, true).ok()?;
+            let cr = memchr::memchr_iter(b'\r', b.get(..fast.body_start)?).count();
+            (cr == lines).then(|| {
+                let slow = o.scan_lines(b, false).map(|(r, _)| r);
+                (
+                    format!("{:?}", Ok::<_, ParseError>(fast)),
+                    format!("{slow:?}"),
+                )
+            })
+        });
+        for (from, to, kind) in [
+            (
+                "Call-ID: abc",
+                "Call-ID: a\rbc",
+                ParseErrorKind::BareCarriageReturn,
+            ),
+            (
+                "OPTIONS sip",
+                "OPT\rIONS sip",
+                ParseErrorKind::BareCarriageReturn,
+            ),
+            (
+                "Call-ID: abc\r\n",
+                "Call-ID: abc\n",
+                ParseErrorKind::BareLineFeed,
+            ),
+        ] {
+            let e = parse(&OPTIONS.replace(from, to)).unwrap_err();
+            assert_eq!(e.kind(), kind, "{to:?}");
+        }
     }
 
     #[test]

@@ -49,6 +49,34 @@ impl<'a> Header<'a> for CallId<'a> {
     }
 }
 
+impl<'a> CSeq<'a> {
+    /// The common shape, `1*9DIGIT SP Method`, without a scanner; `None` for any other.
+    fn scan(value: &'a str) -> Option<Self> {
+        let b = value.as_bytes();
+        let d = b.iter().take_while(|c| c.is_ascii_digit()).count();
+        if !(1..=9).contains(&d) || b.get(d) != Some(&b' ') {
+            return None;
+        }
+        let method = Method::parse(value.get(d + 1..)?).ok()?;
+        let seq = b
+            .iter()
+            .take(d)
+            .fold(0u32, |n, &c| n * 10 + u32::from(c - b'0'));
+        Some(Self { seq, method })
+    }
+
+    fn decode_full(value: &'a str) -> Result<Self, ValueError> {
+        let mut sc = Scanner::new(value);
+        let digits = sc.take_while(|b| b.is_ascii_digit());
+        let seq = parse_u32(digits)?;
+        if !sc.skip_lws() {
+            return Err(ValueError::Syntax(sc.pos()));
+        }
+        let method = Method::parse(sc.rest())?;
+        Ok(Self { seq, method })
+    }
+}
+
 /// `CSeq` (RFC 3261 §20.16): sequence number (< 2^32) and method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CSeq<'a> {
@@ -61,14 +89,10 @@ pub struct CSeq<'a> {
 impl<'a> Header<'a> for CSeq<'a> {
     const NAME: HeaderName = HeaderName::CSeq;
     fn decode(value: &'a str) -> Result<Self, ValueError> {
-        let mut sc = Scanner::new(value);
-        let digits = sc.take_while(|b| b.is_ascii_digit());
-        let seq = parse_u32(digits)?;
-        if !sc.skip_lws() {
-            return Err(ValueError::Syntax(sc.pos()));
+        match Self::scan(value) {
+            Some(c) => Ok(c),
+            None => Self::decode_full(value),
         }
-        let method = Method::parse(sc.rest())?;
-        Ok(Self { seq, method })
     }
 
     fn cached(msg: &'a crate::Message) -> Option<Self> {
@@ -619,6 +643,20 @@ impl<'a> Header<'a> for Accept<'a> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn cseq_fast_path_agrees() {
+        let seeds = [
+            "314159 INVITE",
+            "1 ACK",
+            "0001 FOO",
+            "123456789 BYE",
+            "4294967295 X",
+        ];
+        crate::mutate::check_fast_path(&seeds, b"09 \t\rA-", |s| {
+            crate::mutate::debug_pair(super::CSeq::scan(s), || super::CSeq::decode_full(s))
+        });
+    }
+
     use super::*;
 
     #[test]
