@@ -7,6 +7,7 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::message::Span;
+use crate::name::HeaderName;
 use crate::uri::Host;
 
 /// The range of `sub` within `base` (`sub` must be a sub-slice of `base`).
@@ -73,8 +74,29 @@ pub(crate) struct Cache {
     pub(crate) contact: Option<(u32, Option<crate::header::NameAddrSpans>)>,
     /// The line of a valid Call-ID.
     pub(crate) call_id: Option<u32>,
+    /// The single-line headers ([`Cache::bit`]) validated on more than one line.
+    pub(crate) multiple: u8,
     /// CSeq number and method (extension methods are not kept).
     pub(crate) cseq: Option<(u32, crate::Method<'static>)>,
+}
+
+impl Cache {
+    /// The bit of a single-line header the cache keeps (0 for the others).
+    pub(crate) const fn bit(name: HeaderName) -> u8 {
+        match name {
+            HeaderName::From => 1,
+            HeaderName::To => 2,
+            HeaderName::CallId => 4,
+            HeaderName::CSeq => 8,
+            _ => 0,
+        }
+    }
+
+    /// Whether a kept value of `name` is its only line (a cached value is returned only then).
+    pub(crate) const fn single(&self, name: HeaderName) -> bool {
+        let bit = Self::bit(name);
+        bit != 0 && self.multiple & bit == 0
+    }
 }
 
 #[cfg(test)]
@@ -133,6 +155,38 @@ mod tests {
                 .to_vec(),
         )
         .unwrap();
+        // A second line of a single-line header is never hidden by the kept first one.
+        for (line, name) in [
+            ("To: <sip:c@r>\r\n", crate::HeaderName::To),
+            ("From: <sip:c@r>;tag=3\r\n", crate::HeaderName::From),
+            ("Call-ID: d\r\n", crate::HeaderName::CallId),
+            ("CSeq: 3 OPTIONS\r\n", crate::HeaderName::CSeq),
+        ] {
+            let raw = String::from_utf8(m.to_bytes().to_vec())
+                .unwrap()
+                .replace("Content-Length", &format!("{line}Content-Length"));
+            let two = Message::parse(raw.into_bytes()).unwrap();
+            let kind = |r: Result<(), crate::HeaderError>| r.unwrap_err().kind;
+            let multiple = crate::HeaderErrorKind::Multiple;
+            match name {
+                crate::HeaderName::To => {
+                    assert_eq!(kind(two.header::<To<'_>>().map(drop)), multiple)
+                }
+                crate::HeaderName::From => {
+                    assert_eq!(kind(two.header::<From<'_>>().map(drop)), multiple)
+                }
+                crate::HeaderName::CallId => {
+                    assert_eq!(
+                        kind(two.header::<crate::header::CallId<'_>>().map(drop)),
+                        multiple
+                    )
+                }
+                _ => assert_eq!(
+                    kind(two.header::<crate::header::CSeq<'_>>().map(drop)),
+                    multiple
+                ),
+            }
+        }
         let c = &m.meta.cache;
         assert!(c.via.is_some() && c.from.is_some() && c.to.is_some() && c.call_id.is_some());
     }

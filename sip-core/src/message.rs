@@ -224,14 +224,17 @@ impl Message {
                 .next()
                 .unwrap_or(Err(err(HeaderErrorKind::Missing)));
         }
-        // Count the lines by name only: a cached value needs no text.
+        // A value the strict pass kept from the only line needs no search.
+        if self.meta.cache.single(H::NAME)
+            && let Some(h) = H::cached(self)
+        {
+            return Ok(h);
+        }
+        // Otherwise count the lines by name.
         let mut lines = self.headers.iter().filter(|e| e.known == Some(H::NAME));
         let first = lines.next().ok_or(err(HeaderErrorKind::Missing))?;
         if lines.next().is_some() {
             return Err(err(HeaderErrorKind::Multiple));
-        }
-        if let Some(h) = H::cached(self) {
-            return Ok(h);
         }
         H::decode(self.text(first.value)).map_err(|e| err(HeaderErrorKind::Invalid(e)))
     }

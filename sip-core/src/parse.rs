@@ -480,8 +480,12 @@ impl ParseOptions {
         let cache = &mut msg.meta.cache;
         let mut cseq_lines = 0usize;
         let mut first_cseq: Option<CSeq<'_>> = None;
+        let (mut seen, mut multiple) = (0u8, 0u8);
         for (i, e) in msg.headers.iter().enumerate() {
             let Some(name) = e.known else { continue };
+            let bit = crate::cache::Cache::bit(name);
+            multiple |= seen & bit;
+            seen |= bit;
             let value = head.get(e.value.range()).ok_or(ParseErrorKind::NonUtf8)?;
             let line = u32::try_from(i).unwrap_or(u32::MAX);
             let result = match name {
@@ -491,12 +495,12 @@ impl ParseOptions {
                     }
                 }),
                 HeaderName::From | HeaderName::To => {
-                    self.check_addr(value, false, false).map(|first| {
-                        let slot = if name == HeaderName::From {
-                            &mut cache.from
-                        } else {
-                            &mut cache.to
-                        };
+                    let slot = if name == HeaderName::From {
+                        &mut cache.from
+                    } else {
+                        &mut cache.to
+                    };
+                    self.check_addr(value, false, false, |first| {
                         if slot.is_none() {
                             *slot = first.flatten().map(|a| (line, a));
                         }
@@ -512,7 +516,7 @@ impl ParseOptions {
                         cache.cseq = c.method.known().map(|m| (c.seq, m));
                     }
                 }),
-                HeaderName::Contact => self.check_addr(value, true, true).map(|first| {
+                HeaderName::Contact => self.check_addr(value, true, true, |first| {
                     if cache.contact.is_none() {
                         cache.contact = first.map(|c| (line, c));
                     }
@@ -520,7 +524,7 @@ impl ParseOptions {
                 HeaderName::MaxForwards => check_all::<MaxForwards>(value),
                 HeaderName::ContentType => check_all::<ContentType<'_>>(value),
                 HeaderName::Route | HeaderName::RecordRoute => {
-                    self.check_addr(value, true, false).map(|_| ())
+                    self.check_addr(value, true, false, |_| {})
                 }
                 HeaderName::Require => check_tokens::<Require<'_>>(value),
                 HeaderName::ProxyRequire => check_tokens::<ProxyRequire<'_>>(value),
@@ -534,6 +538,7 @@ impl ParseOptions {
                 ParseErrorKind::Header(HeaderError::new(name, HeaderErrorKind::Invalid(e)))
             })?;
         }
+        cache.multiple = multiple;
         if let Some(method) = req_method
             && cseq_lines == 1
             && let Some(c) = first_cseq
@@ -548,46 +553,44 @@ impl ParseOptions {
 
 impl ParseOptions {
     /// Validates name-addr headers, refusing repaired deviations unless a toggle allows them.
-    /// Returns what the first element decoded to, as ranges of `value` (`Some(None)` for a
-    /// Contact `*`; `None` when it cannot be kept).
+    /// Hands what the first element decoded to, as ranges of `value`, to `keep` (`Some(None)`
+    /// for a Contact `*`; `None` when it cannot be kept).
     fn check_addr(
         &self,
         value: &str,
         list: bool,
         contact: bool,
-    ) -> Result<Option<Option<NameAddrSpans>>, ValueError> {
-        let mut first = None;
-        let mut index = 0usize;
+        keep: impl FnOnce(Option<Option<NameAddrSpans>>),
+    ) -> Result<(), ValueError> {
+        let mut keep = Some(keep);
         let mut one = |item: &str| -> Result<(), ValueError> {
             if item.is_empty() {
                 return Err(ValueError::EmptyElement);
             }
-            let keep = index == 0;
-            index += 1;
             // The common shape straight to ranges (it has no violation to report).
             if let Some(spans) = NameAddrSpans::scan(value, item) {
                 if contact {
                     let params = spans.params(value).unwrap_or("");
                     check_contact_params(&HeaderParams::new(params))?;
                 }
-                if keep {
-                    first = Some(Some(spans));
+                if let Some(k) = keep.take() {
+                    k(Some(Some(spans)));
                 }
                 return Ok(());
             }
             let mut violation = None;
             if contact {
                 let c = Contact::decode_checked(item, &mut violation)?;
-                if keep {
-                    first = match c.addr() {
+                if let Some(k) = keep.take() {
+                    k(match c.addr() {
                         None => Some(None),
                         Some(a) => NameAddrSpans::capture(value, a).map(Some),
-                    };
+                    });
                 }
             } else {
                 let a = NameAddr::parse_checked(item, &mut violation)?;
-                if keep {
-                    first = NameAddrSpans::capture(value, &a).map(Some);
+                if let Some(k) = keep.take() {
+                    k(NameAddrSpans::capture(value, &a).map(Some));
                 }
             }
             match violation {
@@ -601,14 +604,12 @@ impl ParseOptions {
             }
         };
         if !list {
-            one(value)?;
-            return Ok(first);
+            return one(value);
         }
         if trim_lws(value).is_empty() {
             return Err(ValueError::Empty);
         }
-        split_list(value).try_for_each(&mut one)?;
-        Ok(first)
+        split_list(value).try_for_each(&mut one)
     }
 }
 
