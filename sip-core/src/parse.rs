@@ -563,12 +563,13 @@ impl ParseOptions {
         keep: impl FnOnce(Option<Option<NameAddrSpans>>),
     ) -> Result<(), ValueError> {
         let mut keep = Some(keep);
-        let mut one = |item: &str| -> Result<(), ValueError> {
+        // `scanned`: what the fast path already gave for `item`, if it ran.
+        let mut one = |item: &str, scanned: Option<Option<NameAddrSpans>>| {
             if item.is_empty() {
                 return Err(ValueError::EmptyElement);
             }
             // The common shape straight to ranges (it has no violation to report).
-            if let Some(spans) = NameAddrSpans::scan(value, item) {
+            if let Some(spans) = scanned.unwrap_or_else(|| NameAddrSpans::scan(value, item)) {
                 if contact {
                     let params = spans.params(value).unwrap_or("");
                     check_contact_params(&HeaderParams::new(params))?;
@@ -603,18 +604,24 @@ impl ParseOptions {
                 None => Ok(()),
             }
         };
-        if !list {
-            return one(value);
+        // The common shape holds no list comma: a whole value of that shape is one element.
+        let whole = NameAddrSpans::scan(value, value);
+        if !list || whole.is_some() {
+            return one(value, Some(whole));
         }
         if trim_lws(value).is_empty() {
             return Err(ValueError::Empty);
         }
-        split_list(value).try_for_each(&mut one)
+        split_list(value).try_for_each(|item| one(item, None))
     }
 }
 
 /// [`check_all`] for Via, returning the first element as ranges of `value`.
 fn check_via(value: &str) -> Result<Option<ViaSpans>, ValueError> {
+    // One element of the common shape holds no comma: no need to split the list.
+    if let Some(spans) = ViaSpans::scan(value) {
+        return Ok(Some(spans));
+    }
     if trim_lws(value).is_empty() {
         return Err(ValueError::Empty);
     }

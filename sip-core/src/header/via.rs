@@ -165,21 +165,21 @@ impl<'a> Via<'a> {
 /// Whether the value of a parameter Via defines is bad (`received`, `rport`, `ttl`,
 /// `maddr`, `branch`); keeps the first `branch` value in `branch`.
 fn bad_param<'a>(n: &str, v: Option<&'a str>, branch: &mut Option<Option<&'a str>>) -> bool {
-    if n.eq_ignore_ascii_case("branch") {
-        if branch.is_none() {
-            *branch = Some(v);
+    // By length first: most parameters are none of these.
+    match n.len() {
+        6 if n.eq_ignore_ascii_case("branch") => {
+            if branch.is_none() {
+                *branch = Some(v);
+            }
+            v.is_none_or(|v| !v.bytes().all(is_token))
         }
-        v.is_none_or(|v| !v.bytes().all(is_token))
-    } else if n.eq_ignore_ascii_case("received") {
-        v.is_none_or(|v| parse_received(v).is_err())
-    } else if n.eq_ignore_ascii_case("rport") {
-        v.is_some_and(|v| parse_port(v).is_err())
-    } else if n.eq_ignore_ascii_case("ttl") {
-        v.is_none_or(|v| parse_u32(v).map_or(true, |t| t > 255))
-    } else if n.eq_ignore_ascii_case("maddr") {
-        v.is_none_or(|v| Host::parse(v, false).is_err())
-    } else {
-        false
+        8 if n.eq_ignore_ascii_case("received") => v.is_none_or(|v| parse_received(v).is_err()),
+        5 if n.eq_ignore_ascii_case("rport") => v.is_some_and(|v| parse_port(v).is_err()),
+        3 if n.eq_ignore_ascii_case("ttl") => {
+            v.is_none_or(|v| parse_u32(v).map_or(true, |t| t > 255))
+        }
+        5 if n.eq_ignore_ascii_case("maddr") => v.is_none_or(|v| Host::parse(v, false).is_err()),
+        _ => false,
     }
 }
 
@@ -203,6 +203,11 @@ pub(crate) struct ViaSpans {
 }
 
 impl ViaSpans {
+    /// A whole Via value of one element of the common shape (see `scan`), as ranges.
+    pub(crate) fn scan(value: &str) -> Option<Self> {
+        Self::capture(value, &scan::via(value)?)
+    }
+
     pub(crate) fn capture(base: &str, v: &Via<'_>) -> Option<Self> {
         let (transport, other) = match v.transport {
             Transport::Other(s) => (Transport::Udp, Some(span_in(base, s)?)),
