@@ -10,7 +10,7 @@ use crate::header::{
     MaxForwards, NameAddr, NameAddrSpans, ProxyRequire, Require, Supported, Via, ViaSpans,
     Violation, check_contact_params, split_list,
 };
-use crate::message::{Entry, Message, Span, Start};
+use crate::message::{Entry, Message, Meta, Span, Start};
 use crate::method::Method;
 use crate::name::HeaderName;
 use crate::text::{is_lws, is_token, trim_lws};
@@ -401,8 +401,14 @@ impl ParseOptions {
 
     /// The strict checks on a framed message. On failure the message rides in the error.
     pub(crate) fn validate(&self, mut msg: Message) -> Result<Message, ParseError> {
-        let head = msg.head.clone();
-        match self.check(&mut msg, &head) {
+        let Message {
+            buf,
+            head,
+            headers,
+            meta,
+            ..
+        } = &mut msg;
+        match self.check(meta, buf, headers, head) {
             Ok(()) => Ok(msg),
             Err(kind) => {
                 msg.meta.cache = crate::cache::Cache::default();
@@ -411,16 +417,22 @@ impl ParseOptions {
         }
     }
 
-    fn check(&self, msg: &mut Message, head: &str) -> Result<(), ParseErrorKind> {
+    fn check(
+        &self,
+        meta: &mut Meta,
+        buf: &[u8],
+        headers: &[Entry],
+        head: &str,
+    ) -> Result<(), ParseErrorKind> {
         let text = |span: Span| head.get(span.range()).unwrap_or("");
-        let (version, req_method) = match msg.meta.start {
+        let (version, req_method) = match meta.start {
             Start::Request {
                 version, method, ..
             } => (version, Method::parse(text(method)).ok()),
             Start::Response { version, .. } => (version, None),
         };
         let (major, minor) = parse_version(text(version)).ok_or(ParseErrorKind::Version)?;
-        match msg.meta.start {
+        match meta.start {
             Start::Request {
                 method,
                 uri,
@@ -446,7 +458,7 @@ impl ParseOptions {
                         start: uri.start + 1,
                         end: uri.end - 1,
                     };
-                    if let Start::Request { uri, .. } = &mut msg.meta.start {
+                    if let Start::Request { uri, .. } = &mut meta.start {
                         *uri = inner;
                     }
                     uri_text = text(inner);
@@ -467,7 +479,7 @@ impl ParseOptions {
                 }
             }
             Start::Response { reason, .. } => {
-                let r = msg.buf.get(reason.range()).unwrap_or(&[]);
+                let r = buf.get(reason.range()).unwrap_or(&[]);
                 if r.iter().any(|&b| b < 0x20 && b != b'\t' || b == 0x7f) {
                     return Err(ParseErrorKind::ReasonPhrase);
                 }
@@ -477,11 +489,11 @@ impl ParseOptions {
             return Err(ParseErrorKind::UnsupportedVersion { major, minor });
         }
         // Filled in place: the cache is large.
-        let cache = &mut msg.meta.cache;
+        let cache = &mut meta.cache;
         let mut cseq_lines = 0usize;
         let mut first_cseq: Option<CSeq<'_>> = None;
         let (mut seen, mut multiple) = (0u8, 0u8);
-        for (i, e) in msg.headers.iter().enumerate() {
+        for (i, e) in headers.iter().enumerate() {
             let Some(name) = e.known else { continue };
             let bit = crate::cache::Cache::bit(name);
             multiple |= seen & bit;
