@@ -288,6 +288,8 @@ pub async fn run(loaded: Loaded, data_dir: &Path) -> Result<(), StartError> {
                         crate::config::HuntStrategyConfig::All => HuntStrategy::All,
                         crate::config::HuntStrategyConfig::Linear => HuntStrategy::Linear,
                         crate::config::HuntStrategyConfig::Cyclic => HuntStrategy::Cyclic,
+                        crate::config::HuntStrategyConfig::LongestIdle => HuntStrategy::LongestIdle,
+                        crate::config::HuntStrategyConfig::LastAgent => HuntStrategy::LastAgent,
                     },
                     ring: Duration::from_secs(u64::from(g.ring_secs)),
                 };

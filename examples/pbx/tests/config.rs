@@ -195,7 +195,7 @@ fn mv50_hunt_groups_are_checked() {
         errs.iter().any(|e| e.message.contains("1 to 16 (MV-50)")),
         "{errs:?}"
     );
-    // MV-52: the strategy is one of three, and each member rings 1 to 120 s.
+    // MV-52: the strategy is one of five, and each member rings 1 to 120 s.
     let seq = format!(
         "{MINIMAL}\n[[hunt_groups]]\nnumber = \"600\"\nmembers = [\"201\"]\n\
          strategy = \"cyclic\"\nring_secs = 0\n"
@@ -205,6 +205,12 @@ fn mv50_hunt_groups_are_checked() {
             .message
             .contains("ring_secs 0 must be 1 to 120")
     );
+    for strategy in ["all", "linear", "cyclic", "longest_idle", "last_agent"] {
+        let ok = seq
+            .replace("cyclic", strategy)
+            .replace("ring_secs = 0", "ring_secs = 5");
+        assert!(parse(&ok).is_ok(), "{strategy}");
+    }
     let odd = seq
         .replace("cyclic", "random")
         .replace("ring_secs = 0", "ring_secs = 5");

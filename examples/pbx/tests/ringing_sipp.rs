@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use common::{EPHEMERAL_SIP, Pbx, sipp_registered as register, temp_dir};
 use testkit::sipp::{self, Background, scenario};
@@ -320,19 +320,112 @@ fn mv52_a_cyclic_hunt_group_shares_calls_among_its_members() {
     // Each call went straight to a member who answered (half a second of ringing): none
     // waited out 5 s on a member that was gone, as the second call would if both started
     // at 202.
-    let cdrs = common::cdrs(&pbx.data);
-    for line in cdrs.lines() {
-        let rec: serde_json::Value = serde_json::from_str(line).expect("JSON");
-        let at = |k: &str| {
-            let t = rec[k].as_str().expect("timestamp");
-            let secs: f64 = t[17..23].parse().expect("seconds");
-            let minutes: f64 = t[14..16].parse().expect("minutes");
-            minutes * 60.0 + secs
-        };
-        let ringing = at("answer") - at("start");
-        assert!((0.0..3.0).contains(&ringing), "rang {ringing:.1} s: {line}");
+    let rang = group_ringing(&common::cdrs(&pbx.data));
+    assert_eq!(rang.len(), 2, "{rang:?}");
+    assert!(rang.iter().all(|r| (0.0..3.0).contains(r)), "{rang:?}");
+}
+
+/// Seconds each answered call to group 600 rang, from the call records, in order.
+fn group_ringing(cdrs: &str) -> Vec<f64> {
+    cdrs.lines()
+        .filter_map(|line| {
+            let rec: serde_json::Value = serde_json::from_str(line).expect("JSON");
+            let at = |k: &str| {
+                let t = rec[k].as_str()?;
+                let secs: f64 = t.get(17..23)?.parse().ok()?;
+                let minutes: f64 = t.get(14..16)?.parse().ok()?;
+                Some(minutes * 60.0 + secs)
+            };
+            (rec["callee"] == "600").then_some(at("answer")? - at("start")?)
+        })
+        .collect()
+}
+
+/// A PBX with group 600 = [202, 203] (`strategy`, 2 s per member) and 201, 202, 203
+/// registered; 202 and 203 run `(scenario, calls)`.
+fn group_with(
+    tag: &str,
+    rtp: &str,
+    strategy: &str,
+    members: [(&str, &str); 2],
+) -> (Pbx, PathBuf, String, u16, [Background; 2]) {
+    let dir = temp_dir(tag);
+    let group = format!(
+        "\n[[hunt_groups]]\nnumber = \"600\"\nmembers = [\"202\", \"203\"]\n\
+         strategy = \"{strategy}\"\nring_secs = 2\n"
+    );
+    let config = format!(
+        "{EPHEMERAL_SIP}[media]\nrtp_ports = \"{rtp}\"\n{}{group}",
+        users("")
+    );
+    let pbx = Pbx::start(&dir, &config);
+    let target = pbx.addr("udp").to_string();
+    let ports = register_all(&dir, &target);
+    let b = callee(&dir, ports[1], members[0].0, members[0].1);
+    let c = callee(&dir, ports[2], members[1].0, members[1].1);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    (pbx, dir, target, ports[0], [b, c])
+}
+
+/// MV-52 longest idle: 202 has just finished a call and 203 has had none, so the group
+/// rings 203 first, though 202 is first in the list. Had it rung 202 (whose SIPp is done
+/// after one call), the call would have waited out 2 s there first.
+#[test]
+fn mv52_a_longest_idle_hunt_group_rings_the_member_free_longest_first() {
+    if !testkit::peer("sipp") {
+        return;
     }
-    assert_eq!(cdrs.lines().count(), 2, "{cdrs}");
+    let members = [
+        ("callee_answer_late.xml", "1"),
+        ("callee_answer_late.xml", "1"),
+    ];
+    let (pbx, dir, target, port, [b, c]) =
+        group_with("sipp-hunt-idle", "33400-33419", "longest_idle", members);
+    let direct = call(&dir, &target, port, "1");
+    assert_eq!(
+        direct.stat("SuccessfulCall(C)"),
+        1,
+        "201 called 202 directly"
+    );
+    let run = call_group(&dir, &target, port, "1");
+    assert_eq!(run.stat("SuccessfulCall(C)"), 1, "{:?}", run.stats);
+    assert_eq!(
+        b.wait().stat("SuccessfulCall(C)"),
+        1,
+        "202 took the direct call"
+    );
+    assert_eq!(
+        c.wait().stat("SuccessfulCall(C)"),
+        1,
+        "203 took the group call"
+    );
+    let rang = group_ringing(&common::cdrs(&pbx.data));
+    assert_eq!(rang.len(), 1, "{rang:?}");
+    assert!(rang[0] < 1.5, "203 answered first: {rang:?}");
+}
+
+/// MV-52 last agent: 202 does not answer the first call, so 203 takes it; the second call
+/// from the same caller rings 203 first and is answered at once, where a linear group would
+/// ring 202 for 2 s again.
+#[test]
+fn mv52_a_last_agent_hunt_group_rings_whoever_last_answered_the_caller_first() {
+    if !testkit::peer("sipp") {
+        return;
+    }
+    let members = [
+        ("callee_ring_until_cancel.xml", "1"),
+        ("callee_answer_late.xml", "2"),
+    ];
+    let (pbx, dir, target, port, [b, c]) =
+        group_with("sipp-hunt-last", "33420-33439", "last_agent", members);
+    let run = call_group(&dir, &target, port, "2");
+    assert_eq!(run.stat("SuccessfulCall(C)"), 2, "{:?}", run.stats);
+    assert_eq!(b.wait().stat("SuccessfulCall(C)"), 1, "202 rang once");
+    assert_eq!(c.wait().stat("SuccessfulCall(C)"), 2, "203 took both calls");
+    let rang = group_ringing(&common::cdrs(&pbx.data));
+    assert_eq!(rang.len(), 2, "{rang:?}");
+    assert!(rang[0] >= 1.9, "the first call rang 202 first: {rang:?}");
+    assert!(rang[1] < 1.5, "the second rang 203 first: {rang:?}");
 }
 
 /// `[calls] max_call_secs`: an answered call is hung up on both legs when it reaches it.

@@ -234,7 +234,7 @@ const fn default_devices() -> u32 {
 }
 
 /// `[[hunt_groups]]`: a number that rings its members (MV-50: at most 99 groups of at most
-/// 16 members; MV-52: linear and cyclic routing).
+/// 16 members; MV-52: linear, cyclic, longest-idle and last-agent routing).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HuntGroupConfig {
@@ -242,8 +242,10 @@ pub struct HuntGroupConfig {
     pub number: Spanned<String>,
     /// Member extensions, in order.
     pub members: Vec<Spanned<String>>,
-    /// `"all"` (every member at once, the default), `"linear"` (one at a time from the
-    /// first) or `"cyclic"` (one at a time, each call starting one member further on).
+    /// `"all"` (every member at once, the default), or one at a time: `"linear"` (from the
+    /// first), `"cyclic"` (each call starting one member further on), `"longest_idle"` (the
+    /// member whose last call ended longest ago first) or `"last_agent"` (the member who
+    /// last answered this caller first).
     #[serde(default)]
     pub strategy: HuntStrategyConfig,
     /// Seconds each member rings when they ring one at a time (1 to 120).
@@ -253,7 +255,7 @@ pub struct HuntGroupConfig {
 
 /// How a hunt group rings its members.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum HuntStrategyConfig {
     /// Every member at once.
     #[default]
@@ -262,6 +264,10 @@ pub enum HuntStrategyConfig {
     Linear,
     /// One at a time, each call starting one member further on.
     Cyclic,
+    /// One at a time, the member idle longest first (MV-52).
+    LongestIdle,
+    /// One at a time, the member who last answered the caller first (MV-52).
+    LastAgent,
 }
 
 fn default_hunt_ring_secs() -> u32 {

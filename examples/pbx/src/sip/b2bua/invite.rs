@@ -256,6 +256,15 @@ impl Pbx {
     /// Forgets call `id`, stopping its relay and writing its record.
     pub(super) fn drop_call(&mut self, id: u64, how: Disposition) -> Option<Call> {
         let call = self.calls.remove(&id)?;
+        if call.answered {
+            // Hunt group members are idle from now (MV-52 longest idle).
+            let answerer = call.hunt.as_ref().and_then(|h| h.member());
+            let parties = [
+                call.record.caller.as_str(),
+                answerer.unwrap_or(&call.callee),
+            ];
+            self.hunt_memory.call_ended(parties);
+        }
         if call.relay.is_some() {
             self.media.push_back(MediaAction::Stop { call: id });
         }
@@ -419,6 +428,7 @@ impl Pbx {
         call.record.answer = Some(wall_now());
         call.a.dialog = Some(a_dialog);
         call.b.dialog = Some(b_dialog);
+        self.hunt_answered(id);
         let body = self.body_for_call(id, resp, true);
         let b = body.as_ref().map(|(ct, b)| (ct.as_str(), b));
         let extra = [(HeaderName::Contact, self.contact(a_t))];

@@ -294,6 +294,8 @@ pub struct Pbx {
     next_keepalive: Option<Instant>,
     /// Cyclic hunt groups: where the next call starts.
     hunt_turns: HashMap<String, usize>,
+    /// What the longest-idle and last-agent groups remember (MV-52).
+    hunt_memory: hunt::Memory,
 }
 
 pub use hunt::{HuntGroup, HuntStrategy};
@@ -341,6 +343,7 @@ impl Pbx {
         let mut reg = RegistrarConfig::default();
         reg.min_expires = settings.min_expires;
         reg.max_expires = settings.max_expires;
+        let hunt_memory = hunt::Memory::new(&settings.hunt_groups);
         Self {
             ep: Endpoint::new(ep_cfg, rand::random()),
             digest: DigestServer::new(digest, &settings.nonce_secret),
@@ -359,6 +362,7 @@ impl Pbx {
             trunk_regs: Vec::new(),
             next_keepalive: None,
             hunt_turns: HashMap::new(),
+            hunt_memory,
             reg_tx: HashMap::new(),
             trunk_notices: VecDeque::new(),
             offences: VecDeque::new(),
