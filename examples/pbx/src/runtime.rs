@@ -290,8 +290,14 @@ pub async fn run(loaded: Loaded, data_dir: &Path) -> Result<(), StartError> {
                         crate::config::HuntStrategyConfig::Cyclic => HuntStrategy::Cyclic,
                         crate::config::HuntStrategyConfig::LongestIdle => HuntStrategy::LongestIdle,
                         crate::config::HuntStrategyConfig::LastAgent => HuntStrategy::LastAgent,
+                        crate::config::HuntStrategyConfig::Clip => HuntStrategy::Clip,
                     },
                     ring: Duration::from_secs(u64::from(g.ring_secs)),
+                    clip: g
+                        .clip
+                        .iter()
+                        .map(|(p, m)| (p.clone(), m.get_ref().clone()))
+                        .collect(),
                 };
                 (g.number.get_ref().clone(), group)
             })

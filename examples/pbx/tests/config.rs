@@ -218,6 +218,35 @@ fn mv50_hunt_groups_are_checked() {
 }
 
 #[test]
+fn mv52_a_clip_table_goes_with_strategy_clip_and_names_members() {
+    let group = |lines: &str| {
+        format!(
+            "{MINIMAL}\n[[hunt_groups]]\nnumber = \"600\"\nmembers = [\"201\", \"202\"]\n{lines}\n"
+        )
+    };
+    let ok = group("strategy = \"clip\"\nclip = { \"079\" = \"202\", \"+41\" = \"201\" }");
+    assert!(parse(&ok).is_ok(), "{:?}", parse(&ok).err());
+    for (lines, expected) in [
+        ("strategy = \"clip\"", "but no clip table"),
+        (
+            "strategy = \"linear\"\nclip = { \"079\" = \"202\" }",
+            "needs strategy \"clip\"",
+        ),
+        (
+            "strategy = \"clip\"\nclip = { \"07x\" = \"202\" }",
+            "clip prefix \"07x\"",
+        ),
+        (
+            "strategy = \"clip\"\nclip = { \"079\" = \"203\" }",
+            "not a member of group 600",
+        ),
+    ] {
+        let e = one_error(&group(lines));
+        assert!(e.message.contains(expected), "{lines}: {e:?}");
+    }
+}
+
+#[test]
 fn mv50_blocked_numbers_are_checked() {
     let cfg = |list: &str| {
         MINIMAL.replacen(

@@ -341,8 +341,8 @@ fn group_ringing(cdrs: &str) -> Vec<f64> {
         .collect()
 }
 
-/// A PBX with group 600 = [202, 203] (`strategy`, 2 s per member) and 201, 202, 203
-/// registered; 202 and 203 run `(scenario, calls)`.
+/// A PBX with group 600 = [202, 203] (`strategy`, a TOML value followed by any further
+/// lines; 2 s per member) and 201, 202, 203 registered; 202 and 203 run `(scenario, calls)`.
 fn group_with(
     tag: &str,
     rtp: &str,
@@ -352,7 +352,7 @@ fn group_with(
     let dir = temp_dir(tag);
     let group = format!(
         "\n[[hunt_groups]]\nnumber = \"600\"\nmembers = [\"202\", \"203\"]\n\
-         strategy = \"{strategy}\"\nring_secs = 2\n"
+         ring_secs = 2\nstrategy = {strategy}\n"
     );
     let config = format!(
         "{EPHEMERAL_SIP}[media]\nrtp_ports = \"{rtp}\"\n{}{group}",
@@ -380,7 +380,7 @@ fn mv52_a_longest_idle_hunt_group_rings_the_member_free_longest_first() {
         ("callee_answer_late.xml", "1"),
     ];
     let (pbx, dir, target, port, [b, c]) =
-        group_with("sipp-hunt-idle", "33400-33419", "longest_idle", members);
+        group_with("sipp-hunt-idle", "33400-33419", "\"longest_idle\"", members);
     let direct = call(&dir, &target, port, "1");
     assert_eq!(
         direct.stat("SuccessfulCall(C)"),
@@ -417,7 +417,7 @@ fn mv52_a_last_agent_hunt_group_rings_whoever_last_answered_the_caller_first() {
         ("callee_answer_late.xml", "2"),
     ];
     let (pbx, dir, target, port, [b, c]) =
-        group_with("sipp-hunt-last", "33420-33439", "last_agent", members);
+        group_with("sipp-hunt-last", "33420-33439", "\"last_agent\"", members);
     let run = call_group(&dir, &target, port, "2");
     assert_eq!(run.stat("SuccessfulCall(C)"), 2, "{:?}", run.stats);
     assert_eq!(b.wait().stat("SuccessfulCall(C)"), 1, "202 rang once");
@@ -468,4 +468,26 @@ fn an_answered_call_is_hung_up_at_the_longest_allowed_duration() {
         serde_json::from_str(cdrs.lines().next().expect("a record")).expect("JSON");
     let secs = rec["duration_s"].as_f64().expect("duration");
     assert!((0.9..2.0).contains(&secs), "{rec}");
+}
+
+/// MV-52 CLIP routing: callers whose number starts with 20 ring 203 first, though 202 is
+/// first in the list; a list order would ring 202, which never answers, for 2 s first.
+#[test]
+fn mv52_a_clip_routed_hunt_group_rings_the_member_for_the_callers_number_first() {
+    if !testkit::peer("sipp") {
+        return;
+    }
+    let members = [
+        ("callee_ring_until_cancel.xml", "1"),
+        ("callee_answer_late.xml", "1"),
+    ];
+    let strategy = "\"clip\"\nclip = { \"20\" = \"203\", \"9\" = \"202\" }";
+    let (pbx, dir, target, port, [_unrung, c]) =
+        group_with("sipp-hunt-clip", "33440-33459", strategy, members);
+    let run = call_group(&dir, &target, port, "1");
+    assert_eq!(run.stat("SuccessfulCall(C)"), 1, "{:?}", run.stats);
+    assert_eq!(c.wait().stat("SuccessfulCall(C)"), 1, "203 took the call");
+    let rang = group_ringing(&common::cdrs(&pbx.data));
+    assert_eq!(rang.len(), 1, "{rang:?}");
+    assert!(rang[0] < 1.5, "203 rang first: {rang:?}");
 }

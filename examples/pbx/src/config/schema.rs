@@ -234,7 +234,7 @@ const fn default_devices() -> u32 {
 }
 
 /// `[[hunt_groups]]`: a number that rings its members (MV-50: at most 99 groups of at most
-/// 16 members; MV-52: linear, cyclic, longest-idle and last-agent routing).
+/// 16 members; MV-52: linear, cyclic, longest-idle, last-agent and CLIP routing).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HuntGroupConfig {
@@ -244,13 +244,18 @@ pub struct HuntGroupConfig {
     pub members: Vec<Spanned<String>>,
     /// `"all"` (every member at once, the default), or one at a time: `"linear"` (from the
     /// first), `"cyclic"` (each call starting one member further on), `"longest_idle"` (the
-    /// member whose last call ended longest ago first) or `"last_agent"` (the member who
-    /// last answered this caller first).
+    /// member whose last call ended longest ago first), `"last_agent"` (the member who
+    /// last answered this caller first) or `"clip"` (the member the `clip` table gives for
+    /// the caller's number first).
     #[serde(default)]
     pub strategy: HuntStrategyConfig,
     /// Seconds each member rings when they ring one at a time (1 to 120).
     #[serde(default = "default_hunt_ring_secs")]
     pub ring_secs: u32,
+    /// For `strategy = "clip"`: caller-number prefix → the member who rings first for
+    /// callers whose number starts with it (the longest prefix wins).
+    #[serde(default)]
+    pub clip: BTreeMap<String, Spanned<String>>,
 }
 
 /// How a hunt group rings its members.
@@ -268,6 +273,9 @@ pub enum HuntStrategyConfig {
     LongestIdle,
     /// One at a time, the member who last answered the caller first (MV-52).
     LastAgent,
+    /// One at a time, the member the `clip` table gives for the caller's number first
+    /// (MV-52).
+    Clip,
 }
 
 fn default_hunt_ring_secs() -> u32 {

@@ -306,6 +306,7 @@ fn hunt_groups(cfg: &Config, c: &mut Checker<'_>, exts: &HashSet<String>) {
                 format!("ring_secs {} must be 1 to 120", g.ring_secs),
             );
         }
+        clip_table(g, i, c);
         let mut seen = HashSet::new();
         for m in &g.members {
             if !exts.contains(m.get_ref()) {
@@ -316,6 +317,33 @@ fn hunt_groups(cfg: &Config, c: &mut Checker<'_>, exts: &HashSet<String>) {
             } else if !seen.insert(m.get_ref()) {
                 c.err(m, format!("member {} is listed twice", m.get_ref()));
             }
+        }
+    }
+}
+
+/// MV-52 CLIP routing: the table goes with `strategy = "clip"`, maps dialable prefixes to
+/// members of the group.
+fn clip_table(g: &crate::config::HuntGroupConfig, i: usize, c: &mut Checker<'_>) {
+    let n = g.number.get_ref();
+    let clip = g.strategy == crate::config::HuntStrategyConfig::Clip;
+    if clip && g.clip.is_empty() {
+        let msg = format!("hunt group {n} has strategy \"clip\" but no clip table");
+        c.key("hunt_groups", Some(i), "clip", msg);
+    } else if !clip && !g.clip.is_empty() {
+        let msg = format!("hunt group {n} has a clip table, which needs strategy \"clip\"");
+        c.key("hunt_groups", Some(i), "clip", msg);
+    }
+    for (prefix, member) in &g.clip {
+        if !is_number(prefix) {
+            let msg = format!("clip prefix {prefix:?} is not a dialable number (digits, *, #, +)");
+            c.key("hunt_groups", Some(i), "clip", msg);
+        }
+        if !g.members.iter().any(|m| m.get_ref() == member.get_ref()) {
+            let msg = format!(
+                "clip member {:?} is not a member of group {n}",
+                member.get_ref()
+            );
+            c.err(member, msg);
         }
     }
 }

@@ -2,8 +2,9 @@
 //! one after another for `ring_secs` each, in an order set per call: always from the first
 //! member ("linear"), from the member after the one the previous call started with
 //! ("cyclic"), the member idle longest first ("longest_idle"), or the member who last
-//! answered this caller first ("last_agent"). A member without a registered device, or
-//! whose devices are all busy, is skipped.
+//! answered this caller first ("last_agent") or the member a table gives for the caller's
+//! number first ("clip"). A member without a registered device, or whose devices are all
+//! busy, is skipped.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
@@ -27,6 +28,9 @@ pub enum HuntStrategy {
     /// One at a time, the member who last answered this caller from this group first, then
     /// the others in list order.
     LastAgent,
+    /// One at a time, the member [`HuntGroup::clip`] gives for the caller's number first
+    /// (longest prefix), then the others in list order.
+    Clip,
 }
 
 /// Most callers a group remembers for [`HuntStrategy::LastAgent`]; the oldest is forgotten.
@@ -99,10 +103,16 @@ impl Memory {
                     .last_agent
                     .get(number)
                     .and_then(|seen| seen.iter().rev().find(|(c, _)| c == caller).map(|(_, m)| m));
-                if let Some(i) = last.and_then(|m| order.iter().position(|x| x == m)) {
-                    let member = order.remove(i);
-                    order.insert(0, member);
-                }
+                first(&mut order, last);
+            }
+            HuntStrategy::Clip => {
+                let routed = group
+                    .clip
+                    .iter()
+                    .filter(|(prefix, _)| caller.starts_with(prefix.as_str()))
+                    .max_by_key(|(prefix, _)| prefix.len())
+                    .map(|(_, m)| m);
+                first(&mut order, routed);
             }
         }
         order
@@ -118,6 +128,8 @@ pub struct HuntGroup {
     pub strategy: HuntStrategy,
     /// Ringing time per member (one at a time).
     pub ring: Duration,
+    /// For [`HuntStrategy::Clip`]: (caller-number prefix, member).
+    pub clip: Vec<(String, String)>,
 }
 
 /// A call working through a group one member at a time.
@@ -128,6 +140,14 @@ pub(super) struct Hunt {
     /// Its members in this call's order, and the one ringing now.
     order: Vec<String>,
     at: usize,
+}
+
+/// Moves `member` to the front of `order`, when it is in it.
+fn first(order: &mut Vec<String>, member: Option<&String>) {
+    if let Some(i) = member.and_then(|m| order.iter().position(|x| x == m)) {
+        let m = order.remove(i);
+        order.insert(0, m);
+    }
 }
 
 impl Hunt {
@@ -226,6 +246,11 @@ mod tests {
                 members,
                 strategy,
                 ring,
+                clip: vec![
+                    ("079".to_owned(), "203".to_owned()),
+                    ("0791".to_owned(), "202".to_owned()),
+                    ("+41".to_owned(), "299".to_owned()),
+                ],
             },
         )])
     }
@@ -276,6 +301,18 @@ mod tests {
         assert_eq!(order(&m, &groups, "caller0"), ["201", "202", "203"]);
         let newest = format!("caller{}", LAST_AGENTS + 9);
         assert_eq!(order(&m, &groups, &newest), ["203", "201", "202"]);
+    }
+
+    /// MV-52 CLIP routing: the longest matching prefix names the first member; a caller
+    /// matching none, or a prefix naming a non-member, keeps the list order.
+    #[test]
+    fn mv52_clip_routing_rings_the_member_for_the_callers_number_first() {
+        let groups = group(HuntStrategy::Clip);
+        let m = Memory::new(&groups);
+        assert_eq!(order(&m, &groups, "0797654321"), ["203", "201", "202"]);
+        assert_eq!(order(&m, &groups, "0791234567"), ["202", "201", "203"]);
+        assert_eq!(order(&m, &groups, "0217654321"), ["201", "202", "203"]);
+        assert_eq!(order(&m, &groups, "+41791234567"), ["201", "202", "203"]);
     }
 
     /// MV-52 cyclic: each call starts one member further on.
