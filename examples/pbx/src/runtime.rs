@@ -217,6 +217,12 @@ pub async fn run(loaded: Loaded, data_dir: &Path) -> Result<(), StartError> {
     )
     .await
     .map_err(StartError::Bind)?;
+    // MV-32: SIP over TLS needs the Secure VoIP licence, checked per connection.
+    let gate_licence = licence.clone();
+    let server = server.with_tls_gate(Arc::new(move || gate_licence.secure_voip()));
+    if cfg.sip.tls.addr().is_some() && !licence.secure_voip() {
+        warn!("TLS connections are refused until the Secure VoIP licence is present (MV-32)");
+    }
     for (t, a) in server.local_addrs() {
         println!(
             "pbx: sip/{} listening on {a}",

@@ -23,6 +23,11 @@ const USERS: &str = "[[users]]\nextension = \"201\"\npassword = \"s3cret-201\"\n
 /// Writes a vendor key and a licence for EID VA-1234 with `terminals` SIP terminals (and no
 /// software-release licence) into `dir`.
 fn licence(dir: &std::path::Path, terminals: u32) -> String {
+    licence_with(dir, terminals, false)
+}
+
+/// [`licence`], with the Secure VoIP switch licence when `secure_voip`.
+fn licence_with(dir: &std::path::Path, terminals: u32, secure_voip: bool) -> String {
     let key = SigningKey::from_seed([9; 32]).expect("key");
     std::fs::write(dir.join("vendor.pub"), key.verifying_key().to_text()).expect("anchor");
     let mut f = LicenceFile::new(
@@ -34,6 +39,9 @@ fn licence(dir: &std::path::Path, terminals: u32) -> String {
     );
     f.licences
         .insert(LicenceType::SipTerminals, Value::Count(terminals));
+    if secure_voip {
+        f.licences.insert(LicenceType::SecureVoip, Value::Switch);
+    }
     std::fs::write(dir.join("site.lic"), f.sign(&key).expect("sign")).expect("licence");
     format!(
         "[licence]\nfile = \"{}\"\ntrust_anchor = \"{}\"\neid = \"VA-1234\"\n",
@@ -145,4 +153,33 @@ fn mv40_srtp_offer_is_refused_without_the_secure_voip_licence() {
     let line = status_of(&sock, to, &invite);
     assert_eq!(line, "SIP/2.0 488 SRTP not available");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// MV-32: SIP over TLS needs the Secure VoIP licence. Without it the TLS listener closes
+/// every connection before the handshake (UDP still answers); with it, OPTIONS over TLS is
+/// answered.
+#[test]
+fn mv32_tls_signalling_needs_the_secure_voip_licence() {
+    for (tag, secure_voip) in [("mv32-off", false), ("mv32-on", true)] {
+        let dir = temp_dir(tag);
+        let config = format!(
+            "{EPHEMERAL_SIP}[media]\nrtp_ports = \"31560-31579\"\n{}{USERS}",
+            licence_with(&dir, 2, secure_voip)
+        );
+        let pbx = Pbx::start(&dir, &config);
+        let pem = std::fs::read(pbx.data.join("tls/cert.pem")).expect("generated certificate");
+        let tls = common::tls_options(pbx.addr("tls"), &pem);
+        if secure_voip {
+            let r = tls.expect("TLS exchange with the licence");
+            assert!(r.starts_with("SIP/2.0 200 OK\r\n"), "{r}");
+        } else {
+            assert!(tls.is_err(), "TLS without the licence: {tls:?}");
+            let sock = UdpSocket::bind("127.0.0.1:0").expect("bind");
+            let local = sock.local_addr().expect("addr");
+            let line = status_of(&sock, pbx.addr("udp"), &common::options("UDP", local, "u1"));
+            assert_eq!(line, "SIP/2.0 200 OK", "UDP is not gated");
+        }
+        drop(pbx);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

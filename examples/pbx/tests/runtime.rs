@@ -5,10 +5,9 @@ mod common;
 
 use std::io::Write as _;
 use std::net::{TcpStream, UdpSocket};
-use std::sync::Arc;
 use std::time::Duration;
 
-use common::{EPHEMERAL_SIP, Pbx, options, read_message, request, temp_dir};
+use common::{EPHEMERAL_SIP, Pbx, options, read_message, request, temp_dir, tls_options};
 
 const USERS: &str =
     "[[users]]\nextension = \"201\"\n[[users]]\nextension = \"202\"\npassword = \"s3cret-202\"\n";
@@ -109,7 +108,7 @@ fn options_over_udp_tcp_tls_then_clean_sigterm() {
 
     // TLS, trusting the certificate generated in the data directory.
     let pem = std::fs::read(pbx.data.join("tls/cert.pem")).expect("generated certificate");
-    let r = tls_options(pbx.addr("tls"), &pem);
+    let r = tls_options(pbx.addr("tls"), &pem).expect("TLS exchange");
     assert!(r.starts_with("SIP/2.0 200 OK\r\n"), "{r}");
 
     let status = pbx.terminate();
@@ -130,31 +129,6 @@ fn options_over_udp_tcp_tls_then_clean_sigterm() {
     );
     assert!(pbx.terminate().success());
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-fn tls_options(addr: std::net::SocketAddr, pem: &[u8]) -> String {
-    use rustls::pki_types::{CertificateDer, ServerName, pem::PemObject as _};
-    let mut roots = rustls::RootCertStore::empty();
-    for c in CertificateDer::pem_slice_iter(pem) {
-        roots.add(c.expect("pem")).expect("root");
-    }
-    let cfg = rustls::ClientConfig::builder_with_provider(
-        rustls::crypto::ring::default_provider().into(),
-    )
-    .with_safe_default_protocol_versions()
-    .expect("versions")
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    let name = ServerName::try_from("127.0.0.1").expect("name");
-    let conn = rustls::ClientConnection::new(Arc::new(cfg), name).expect("client");
-    let sock = TcpStream::connect(addr).expect("connect");
-    sock.set_read_timeout(Some(Duration::from_secs(5)))
-        .expect("timeout");
-    let local = sock.local_addr().expect("addr");
-    let mut tls = rustls::StreamOwned::new(conn, sock);
-    tls.write_all(options("TLS", local, "s1").as_bytes())
-        .expect("write");
-    read_message(&mut tls)
 }
 
 #[test]

@@ -16,7 +16,7 @@ use std::net::SocketAddr;
 use bytes::Bytes;
 use sip_core::{Message, ParseError};
 
-pub use transport::{SipServer, Transports};
+pub use transport::{SipServer, TlsGate, Transports};
 
 /// A SIP transport.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

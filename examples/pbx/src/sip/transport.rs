@@ -57,11 +57,15 @@ impl Transports {
     }
 }
 
+/// Whether TLS connections may be accepted now (MV-32: the Secure VoIP licence).
+pub type TlsGate = Arc<dyn Fn() -> bool + Send + Sync>;
+
 /// The bound listeners.
 pub struct SipServer {
     udp: Option<Arc<UdpSocket>>,
     tcp: Option<TcpListener>,
     tls: Option<(TcpListener, TlsAcceptor)>,
+    tls_gate: Option<TlsGate>,
 }
 
 impl std::fmt::Debug for SipServer {
@@ -91,7 +95,20 @@ impl SipServer {
             Some((a, acc)) => Some((TcpListener::bind(a).await?, acc)),
             None => None,
         };
-        Ok(Self { udp, tcp, tls })
+        Ok(Self {
+            udp,
+            tcp,
+            tls,
+            tls_gate: None,
+        })
+    }
+
+    /// Accepts a TLS connection only while `gate` says so; the others are closed before
+    /// the handshake.
+    #[must_use]
+    pub fn with_tls_gate(mut self, gate: TlsGate) -> Self {
+        self.tls_gate = Some(gate);
+        self
     }
 
     /// The bound addresses, per transport.
@@ -129,7 +146,7 @@ impl SipServer {
             tokio::spawn(accept_loop(l, None, ctx.clone()));
         }
         if let Some((l, acc)) = self.tls {
-            tokio::spawn(accept_loop(l, Some(acc), ctx));
+            tokio::spawn(accept_loop(l, Some((acc, self.tls_gate)), ctx));
         }
         Transports {
             udp: self.udp,
@@ -184,7 +201,11 @@ struct StreamCtx {
     stop: watch::Receiver<bool>,
 }
 
-async fn accept_loop(listener: TcpListener, tls: Option<TlsAcceptor>, ctx: StreamCtx) {
+async fn accept_loop(
+    listener: TcpListener,
+    tls: Option<(TlsAcceptor, Option<TlsGate>)>,
+    ctx: StreamCtx,
+) {
     let transport = if tls.is_some() {
         Transport::Tls
     } else {
@@ -199,12 +220,18 @@ async fn accept_loop(listener: TcpListener, tls: Option<TlsAcceptor>, ctx: Strea
             },
             _ = stop.changed() => return,
         };
+        if let Some((_, Some(gate))) = &tls
+            && !gate()
+        {
+            warn!(%from, "TLS connection refused: Secure VoIP is not licensed (MV-32)");
+            continue;
+        }
         let Ok(permit) = ctx.slots.clone().try_acquire_owned() else {
             warn!(%from, "connection limit reached: refused");
             continue;
         };
         let ctx = ctx.clone();
-        let tls = tls.clone();
+        let tls = tls.as_ref().map(|(acc, _)| acc.clone());
         tokio::spawn(async move {
             let _permit = permit;
             match tls {

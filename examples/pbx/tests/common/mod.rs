@@ -168,6 +168,47 @@ pub fn read_message(r: &mut impl std::io::Read) -> String {
     String::from_utf8(buf).expect("utf-8")
 }
 
+/// Sends OPTIONS over TLS to `addr`, trusting the certificate(s) in `pem`; the response, or
+/// what failed (the handshake, the write or the read) as text.
+pub fn tls_options(addr: SocketAddr, pem: &[u8]) -> Result<String, String> {
+    use rustls::pki_types::{CertificateDer, ServerName, pem::PemObject as _};
+    use std::io::{Read as _, Write as _};
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_slice_iter(pem) {
+        roots
+            .add(c.map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?;
+    }
+    let cfg = rustls::ClientConfig::builder_with_provider(
+        rustls::crypto::ring::default_provider().into(),
+    )
+    .with_safe_default_protocol_versions()
+    .map_err(|e| e.to_string())?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let name = ServerName::try_from("127.0.0.1").map_err(|e| e.to_string())?;
+    let conn =
+        rustls::ClientConnection::new(std::sync::Arc::new(cfg), name).map_err(|e| e.to_string())?;
+    let sock = std::net::TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    sock.set_read_timeout(Some(Duration::from_secs(5)))
+        .map_err(|e| e.to_string())?;
+    let local = sock.local_addr().map_err(|e| e.to_string())?;
+    let mut tls = rustls::StreamOwned::new(conn, sock);
+    tls.write_all(options("TLS", local, "s1").as_bytes())
+        .and_then(|()| tls.flush())
+        .map_err(|e| format!("handshake or write: {e}"))?;
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
+        match tls.read(&mut byte) {
+            Ok(1) => buf.push(byte[0]),
+            Ok(_) => return Err("connection closed".to_owned()),
+            Err(e) => return Err(format!("read: {e}")),
+        }
+    }
+    String::from_utf8(buf).map_err(|e| e.to_string())
+}
+
 /// The call records in `data/cdr.jsonl` once the file has stopped growing for 300 ms (they
 /// are written by a thread of their own, just after each call ends); at most 10 s.
 pub fn cdrs(data: &Path) -> String {
