@@ -1101,3 +1101,83 @@ fn simulation_no_message_lost_or_duplicated_under_outages() {
         );
     }
 }
+
+/// MV-47: event messages are routed to the destinations the manual lists (system phones, the
+/// event log, e-mail, SRM, the ATAS alarm server, SNMP, and OIP, here the integration
+/// stream), each once it is switched on and its table lets the type through. One switched
+/// off, or whose table filters the type out, gets nothing.
+#[test]
+fn mv47_event_messages_reach_every_destination_kind() {
+    let all_on = DestinationConfig {
+        local: true,
+        snmp_enabled: true,
+        snmp_targets: 1,
+        email_enabled: true,
+        email_targets: 1,
+        atas_enabled: true,
+        atas_licensed: true,
+        srm_enabled: true,
+        integration_enabled: true,
+        ..DestinationConfig::default()
+    };
+    let mut e = engine(all_on.clone());
+    // Every destination on table 1 only.
+    for d in Destination::ALL {
+        for t in TableId::all() {
+            e.bindings_mut().unbind(d, t);
+        }
+        e.bindings_mut().bind(d, table(1));
+    }
+    e.set_filter(table(1), EventKind::FanFailure470, Filter::All);
+    let r = e.raise(T0, fan_failure(T0)).expect("raise");
+    let wanted = [
+        Destination::SystemPhones1,
+        Destination::SystemPhones2,
+        Destination::EventLog,
+        Destination::Email,
+        Destination::Srm,
+        Destination::Atas,
+        Destination::Snmp,
+        Destination::Local,
+        Destination::Integration,
+    ];
+    for d in wanted {
+        assert!(r.routed.contains(d), "{d:?} routed");
+    }
+    let ds = drain(&mut e);
+    for target in [
+        Target::SystemPhones {
+            destination: 1,
+            group: 16,
+        },
+        Target::Email,
+        Target::Srm,
+        Target::Atas,
+        Target::Snmp(0),
+        Target::Integration,
+    ] {
+        assert_eq!(
+            kinds_to(&ds, target),
+            [EventKind::FanFailure470],
+            "{target:?}: {ds:?}"
+        );
+    }
+    assert_eq!(logged(&e, EventKind::FanFailure470), 1, "event log");
+    // E-mail switched off: it alone gets nothing. Then the type filtered out of the
+    // table: nobody gets it.
+    e.set_destinations(DestinationConfig {
+        email_enabled: false,
+        ..all_on
+    })
+    .expect("valid");
+    let at = T0 + MIN;
+    let r = e.raise(at, fan_failure(at)).expect("raise");
+    assert!(!r.routed.contains(Destination::Email));
+    assert!(r.routed.contains(Destination::Srm));
+    e.set_filter(table(1), EventKind::FanFailure470, Filter::NoEvent);
+    let at = T0 + 2 * MIN;
+    let r = e.raise(at, fan_failure(at)).expect("raise");
+    for d in wanted {
+        assert!(!r.routed.contains(d), "{d:?} filtered out");
+    }
+}
