@@ -308,6 +308,20 @@ pub async fn run(loaded: Loaded, data_dir: &Path) -> Result<(), StartError> {
                 (g.number.get_ref().clone(), group)
             })
             .collect(),
+        message_groups: cfg
+            .message_groups
+            .iter()
+            .map(|g| {
+                let members = g.members.iter().map(|m| m.get_ref().clone()).collect();
+                (g.number.get_ref().clone(), members)
+            })
+            .collect(),
+        texts: cfg
+            .messaging
+            .texts
+            .iter()
+            .map(|t| t.get_ref().clone())
+            .collect(),
         names: cfg
             .users
             .iter()

@@ -423,3 +423,45 @@ fn check_config_cli_exit_codes() {
     assert!(out.status.success(), "{out:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn mv49_predefined_texts_and_message_groups_are_checked() {
+    let ok = format!(
+        "{MINIMAL}[messaging]\ntexts = [\"Please call me back\"]\n\
+         [[message_groups]]\nnumber = \"700\"\nmembers = [\"201\", \"202\"]\n"
+    );
+    assert!(parse(&ok).is_ok(), "{:?}", parse(&ok).err());
+    let texts: Vec<String> = (0..17).map(|i| format!("\"text {i}\"")).collect();
+    let many = format!("{MINIMAL}[messaging]\ntexts = [{}]\n", texts.join(", "));
+    assert!(one_error(&many).message.contains("at most 16 (MV-49)"));
+    let blank = format!("{MINIMAL}[messaging]\ntexts = [\" \"]\n");
+    assert!(one_error(&blank).message.contains("1 to 160 characters"));
+    for (group, expected) in [
+        (
+            "number = \"201\"\nmembers = [\"202\"]",
+            "already a number in use",
+        ),
+        (
+            "number = \"70x\"\nmembers = [\"202\"]",
+            "must be 1 to 16 digits",
+        ),
+        (
+            "number = \"700\"\nmembers = [\"209\"]",
+            "not a configured extension",
+        ),
+        ("number = \"700\"\nmembers = []", "it takes 1 to 16 (MV-49)"),
+    ] {
+        let doc = format!("{MINIMAL}[[message_groups]]\n{group}\n");
+        let e = one_error(&doc);
+        assert!(e.message.contains(expected), "{group}: {e:?}");
+    }
+    let groups: String = (0..51)
+        .map(|i| format!("[[message_groups]]\nnumber = \"7{i:02}\"\nmembers = [\"201\"]\n"))
+        .collect();
+    let errs = parse(&format!("{MINIMAL}{groups}")).expect_err("51 groups");
+    assert!(
+        errs.iter()
+            .any(|e| e.message.contains("at most 50 (MV-49)")),
+        "{errs:?}"
+    );
+}

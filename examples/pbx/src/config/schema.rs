@@ -36,6 +36,10 @@ pub struct Config {
     pub trunks: Vec<TrunkConfig>,
     /// Hunt groups: a number that rings every member's devices at once.
     pub hunt_groups: Vec<HuntGroupConfig>,
+    /// Text messaging between users: predefined texts (MV-49).
+    pub messaging: MessagingConfig,
+    /// Message groups: a number whose text messages reach every member (MV-49).
+    pub message_groups: Vec<MessageGroupConfig>,
     /// Call timers and service numbers.
     pub calls: CallsConfig,
     /// Shutdown behaviour.
@@ -555,6 +559,26 @@ impl TryFrom<u16> for NoAnswerStatus {
             )),
         }
     }
+}
+
+/// `[messaging]`: the internal text messaging between users (MV-49).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MessagingConfig {
+    /// Predefined texts (at most 16): a text message whose whole body is `#n` is delivered
+    /// as text `n` (1-based).
+    pub texts: Vec<Spanned<String>>,
+}
+
+/// `[[message_groups]]`: a number whose text messages go to every member (MV-49: at most 50
+/// groups of 1 to 16 users).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageGroupConfig {
+    /// The group's number.
+    pub number: Spanned<String>,
+    /// Member extensions.
+    pub members: Vec<Spanned<String>>,
 }
 
 /// `[calls]`.

@@ -23,6 +23,12 @@ pub(super) const MAX_BLOCKED: usize = 3000;
 /// Most hunt groups, and members of a normal one (MV-50, Tab. 12).
 pub(super) const MAX_HUNT_GROUPS: usize = 99;
 pub(super) const MAX_HUNT_MEMBERS: usize = 16;
+/// Most predefined texts, message groups and members of one (MV-49).
+pub(super) const MAX_TEXTS: usize = 16;
+pub(super) const MAX_MESSAGE_GROUPS: usize = 50;
+pub(super) const MAX_MESSAGE_MEMBERS: usize = 16;
+/// Longest predefined text, in characters.
+pub(super) const MAX_TEXT_CHARS: usize = 160;
 /// Most DDI numbers (MV-50).
 pub const MAX_DDI: usize = 4000;
 /// Most routes an administrator configures: Tab. 12's 212 less the 12 hidden ones (MV-50).
@@ -66,6 +72,7 @@ pub(crate) fn check(cfg: &Config, src: Source<'_>) -> (Vec<Diagnostic>, Vec<Diag
     let extensions = users(cfg, &mut c);
     calls(cfg, &mut c, &extensions);
     hunt_groups(cfg, &mut c, &extensions);
+    messaging(cfg, &mut c, &extensions);
     trunks(cfg, &mut c, &extensions);
     events(cfg, &mut c);
     rest(cfg, &mut c);
@@ -344,6 +351,69 @@ fn clip_table(g: &crate::config::HuntGroupConfig, i: usize, c: &mut Checker<'_>)
                 member.get_ref()
             );
             c.err(member, msg);
+        }
+    }
+}
+
+/// MV-49: at most 16 predefined texts; at most 50 message groups of 1 to 16 extensions,
+/// each group's number free.
+fn messaging(cfg: &Config, c: &mut Checker<'_>, exts: &HashSet<String>) {
+    let texts = &cfg.messaging.texts;
+    if texts.len() > MAX_TEXTS {
+        let msg = format!(
+            "{} texts configured, at most {MAX_TEXTS} (MV-49)",
+            texts.len()
+        );
+        c.key("messaging", None, "texts", msg);
+    }
+    for t in texts {
+        let n = t.get_ref().chars().count();
+        if t.get_ref().trim().is_empty() || n > MAX_TEXT_CHARS {
+            let msg = format!("a predefined text has 1 to {MAX_TEXT_CHARS} characters, not {n}");
+            c.err(t, msg);
+        }
+    }
+    let groups = &cfg.message_groups;
+    if groups.len() > MAX_MESSAGE_GROUPS {
+        let msg = format!(
+            "{} message groups configured, at most {MAX_MESSAGE_GROUPS} (MV-49)",
+            groups.len()
+        );
+        c.key("message_groups", Some(MAX_MESSAGE_GROUPS), "number", msg);
+    }
+    let hunt: HashSet<&String> = cfg.hunt_groups.iter().map(|g| g.number.get_ref()).collect();
+    let mut numbers = HashSet::new();
+    for (i, g) in groups.iter().enumerate() {
+        let n = g.number.get_ref();
+        if n.is_empty() || n.len() > 16 || !n.chars().all(|ch| ch.is_ascii_digit()) {
+            c.err(
+                &g.number,
+                format!("message group number {n:?} must be 1 to 16 digits"),
+            );
+        } else if exts.contains(n) || hunt.contains(n) || n == cfg.calls.echo_test.get_ref() {
+            let msg = format!("message group number {n} is already a number in use");
+            c.err(&g.number, msg);
+        } else if !numbers.insert(n.clone()) {
+            c.err(
+                &g.number,
+                format!("message group number {n} is configured twice"),
+            );
+        }
+        if g.members.is_empty() || g.members.len() > MAX_MESSAGE_MEMBERS {
+            let msg = format!(
+                "message group {n} has {} members, it takes 1 to {MAX_MESSAGE_MEMBERS} (MV-49)",
+                g.members.len()
+            );
+            c.key("message_groups", Some(i), "members", msg);
+        }
+        let mut seen = HashSet::new();
+        for m in &g.members {
+            if !exts.contains(m.get_ref()) {
+                let msg = format!("member {:?} is not a configured extension", m.get_ref());
+                c.err(m, msg);
+            } else if !seen.insert(m.get_ref()) {
+                c.err(m, format!("member {} is listed twice", m.get_ref()));
+            }
         }
     }
 }

@@ -183,7 +183,7 @@ impl Pbx {
     }
 
     pub(super) fn on_failure(&mut self, now: Instant, tx: TxId) {
-        if self.on_register_failure(now, tx) {
+        if self.on_register_failure(now, tx) || self.on_message_failure(now, tx) {
             return;
         }
         if self.cancelled.remove(&tx).is_some() || self.closing.remove(&tx) {

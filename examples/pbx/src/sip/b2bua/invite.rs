@@ -20,6 +20,16 @@ impl Pbx {
         req: Message,
         from: (Transport, SocketAddr),
     ) {
+        if !req.body().is_empty()
+            && !req
+                .content_type()
+                .is_ok_and(|ct| ct.is_some_and(|ct| ct.0.is("application/sdp")))
+        {
+            let extra = [(HeaderName::Accept, "application/sdp".to_owned())];
+            let reason = "Unsupported Media Type";
+            drop(self.ep.reply_with(now, tx, 415, reason, &extra, None));
+            return;
+        }
         if self.stopping {
             let extra = [(HeaderName::RetryAfter, "30".to_owned())];
             drop(
@@ -284,7 +294,7 @@ impl Pbx {
     }
 
     pub(super) fn on_response(&mut self, now: Instant, tx: TxId, resp: &Message) {
-        if self.on_register_response(now, tx, resp) {
+        if self.on_register_response(now, tx, resp) || self.on_message_response(now, tx, resp) {
             return;
         }
         if self.closing.contains(&tx) {

@@ -32,6 +32,7 @@ mod fork;
 mod hunt;
 mod invite;
 mod media;
+mod message;
 mod nat;
 mod register;
 mod shutdown;
@@ -89,6 +90,10 @@ pub struct Settings {
     pub forward_no_answer: HashMap<String, String>,
     /// Hunt groups by number.
     pub hunt_groups: HashMap<String, HuntGroup>,
+    /// Message groups by number: their members (MV-49).
+    pub message_groups: HashMap<String, Vec<String>>,
+    /// Predefined texts: a text message reading `#n` is delivered as text `n` (MV-49).
+    pub texts: Vec<String>,
     /// Display names for caller ID (From and P-Asserted-Identity of the callee's INVITE).
     pub names: HashMap<String, String>,
     /// Demo or strict licensing (terminal licences at registration, MV-13).
@@ -296,6 +301,9 @@ pub struct Pbx {
     hunt_turns: HashMap<String, usize>,
     /// What the longest-idle and last-agent groups remember (MV-52).
     hunt_memory: hunt::Memory,
+    /// Text messages being relayed (MV-49), by our MESSAGE to each device.
+    messages: HashMap<u64, message::Relay>,
+    by_message: HashMap<TxId, u64>,
 }
 
 pub use hunt::{HuntGroup, HuntStrategy};
@@ -336,6 +344,9 @@ impl Pbx {
         let mut ep_cfg = EpConfig::default();
         ep_cfg.allow.push("REGISTER".into());
         ep_cfg.allow.push("REFER".into());
+        ep_cfg.allow.push("MESSAGE".into());
+        // Text messages (MV-49); an INVITE still takes SDP only (`on_invite`).
+        ep_cfg.accept.push("text/plain".into());
         ep_cfg.server = Some(settings.user_agent.clone());
         let mut digest = ServerConfig::new(settings.realm.clone());
         // `[sip] digest_algorithms`, MD5 only by default. See docs/decisions.md.
@@ -363,6 +374,8 @@ impl Pbx {
             next_keepalive: None,
             hunt_turns: HashMap::new(),
             hunt_memory,
+            messages: HashMap::new(),
+            by_message: HashMap::new(),
             reg_tx: HashMap::new(),
             trunk_notices: VecDeque::new(),
             offences: VecDeque::new(),
@@ -563,6 +576,7 @@ impl Pbx {
                 drop(self.ep.reply_with(now, tx, 200, "OK", &extra, None));
             }
             Some(Method::Invite) if !in_dialog => self.on_invite(now, tx, req, from),
+            Some(Method::Message) if !in_dialog => self.on_message(now, tx, &req, from),
             _ if in_dialog => self.on_in_dialog(now, tx, &req, from.1),
             _ => drop(self.ep.reply(now, tx, 403, "Forbidden")),
         }
