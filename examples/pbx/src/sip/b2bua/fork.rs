@@ -124,19 +124,8 @@ impl Pbx {
         max_forwards: u32,
         body: Option<(String, Bytes)>,
     ) -> Vec<Branch> {
-        let targets: Vec<_> = exts
-            .iter()
-            .flat_map(|ext| {
-                let aor = format!("sip:{ext}@{}", self.realm_host());
-                self.registrar
-                    .lookup(&aor)
-                    .iter()
-                    .map(|b| (b.contact.clone(), b.transport, b.source))
-                    .collect::<Vec<_>>()
-            })
-            .collect();
         let mut sent = Vec::new();
-        for (contact, t, dest) in targets {
+        for (_, contact, t, dest) in self.devices_of(exts) {
             let invite = Outgoing {
                 contact: &contact,
                 callee,

@@ -38,10 +38,7 @@ impl Pbx {
             );
             return;
         }
-        let Some(number) = req
-            .request_uri()
-            .and_then(|u| u.as_sip().and_then(|s| s.user().map(str::to_owned)))
-        else {
+        let Some(number) = Self::dialled(&req) else {
             drop(self.ep.reply(now, tx, 404, "Not Found"));
             return;
         };

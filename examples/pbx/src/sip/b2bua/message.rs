@@ -56,10 +56,7 @@ impl Pbx {
             );
             return;
         };
-        let Some(number) = req
-            .request_uri()
-            .and_then(|u| u.as_sip().and_then(|s| s.user().map(str::to_owned)))
-        else {
+        let Some(number) = Self::dialled(req) else {
             drop(self.ep.reply(now, tx, 404, "Not Found"));
             return;
         };
@@ -81,17 +78,7 @@ impl Pbx {
         } else {
             req.body().clone()
         };
-        let devices: Vec<_> = targets
-            .iter()
-            .flat_map(|ext| {
-                let aor = format!("sip:{ext}@{}", self.realm_host());
-                self.registrar
-                    .lookup(&aor)
-                    .iter()
-                    .map(|b| (ext.clone(), b.contact.clone(), b.transport, b.source))
-                    .collect::<Vec<_>>()
-            })
-            .collect();
+        let devices = self.devices_of(&targets);
         self.next_call += 1;
         let id = self.next_call;
         let mut pending = 0;

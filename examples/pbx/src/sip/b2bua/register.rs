@@ -118,12 +118,36 @@ impl Pbx {
 
     /// Whether `req` comes from where its From user is registered (calls are trusted by
     /// registration source; see docs/decisions.md).
+    /// The user part of a request's SIP Request-URI: the dialled number.
+    pub(super) fn dialled(req: &Message) -> Option<String> {
+        req.request_uri()
+            .and_then(|u| u.as_sip().and_then(|s| s.user().map(str::to_owned)))
+    }
+
     pub(super) fn caller(&self, req: &Message, from: SocketAddr) -> Option<String> {
         let uri = req.from().ok()?;
         let user = uri.uri().as_sip()?.user()?.to_owned();
         let aor = format!("sip:{user}@{}", self.realm_host());
         let known = self.registrar.lookup(&aor).iter().any(|b| b.source == from);
         known.then_some(user)
+    }
+
+    /// The registered devices of the extensions `exts`: (extension, contact, transport,
+    /// source address).
+    pub(super) fn devices_of(
+        &self,
+        exts: &[String],
+    ) -> Vec<(String, String, Transport, SocketAddr)> {
+        exts.iter()
+            .flat_map(|ext| {
+                let aor = format!("sip:{ext}@{}", self.realm_host());
+                self.registrar
+                    .lookup(&aor)
+                    .iter()
+                    .map(|b| (ext.clone(), b.contact.clone(), b.transport, b.source))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
     }
 
     pub(super) fn realm_host(&self) -> String {
