@@ -32,6 +32,21 @@ pub enum Disposition {
     Failed,
 }
 
+/// Which traffic a call belongs to, for traffic observation (MV-53: incoming traffic from
+/// and outgoing traffic to the providers, apart from internal calls).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Traffic {
+    /// Between users of the PBX.
+    #[default]
+    Internal,
+    /// From a provider (a trunk) to a user.
+    Incoming,
+    /// From a user to a provider.
+    Outgoing,
+}
+
 /// Media statistics of one direction.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct MediaStats {
@@ -80,6 +95,10 @@ pub struct CdrRecord {
     pub codecs: [Option<String>; 2],
     /// What the PBX received from the caller, and from the callee (relayed calls).
     pub media: [Option<MediaStats>; 2],
+    /// Internal, incoming or outgoing (MV-53).
+    pub traffic: Traffic,
+    /// The trunk of an incoming or outgoing call, by name.
+    pub trunk: Option<String>,
 }
 
 impl CdrRecord {
@@ -105,6 +124,8 @@ impl CdrRecord {
             disposition,
             codecs: [None, None],
             media: [None, None],
+            traffic: Traffic::Internal,
+            trunk: None,
         }
     }
 }

@@ -320,9 +320,16 @@ fn mv52_a_cyclic_hunt_group_shares_calls_among_its_members() {
     // Each call went straight to a member who answered (half a second of ringing): none
     // waited out 5 s on a member that was gone, as the second call would if both started
     // at 202.
-    let rang = group_ringing(&common::cdrs(&pbx.data));
+    let cdrs = common::cdrs(&pbx.data);
+    let rang = group_ringing(&cdrs);
     assert_eq!(rang.len(), 2, "{rang:?}");
     assert!(rang.iter().all(|r| (0.0..3.0).contains(r)), "{rang:?}");
+    // MV-53: calls between users are internal traffic, with no trunk.
+    let internal = cdrs
+        .lines()
+        .filter(|l| l.contains("\"traffic\":\"internal\"") && l.contains("\"trunk\":null"))
+        .count();
+    assert_eq!(internal, 2, "{cdrs}");
 }
 
 /// Seconds each answered call to group 600 rang, from the call records, in order.

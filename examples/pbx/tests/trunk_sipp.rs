@@ -1,7 +1,8 @@
 //! SIP trunks with a SIPp provider (issue 10, MV-30, MV-35): a call from the provider to a
 //! DDI rings the extension it maps to; a user's call to a number with the trunk's prefix goes
 //! out to the provider without the prefix, answering its 407 digest challenge; calls beyond
-//! the trunk's channels are refused 503.
+//! the trunk's channels are refused 503. The call records keep incoming and outgoing traffic
+//! apart (MV-53).
 
 mod common;
 
@@ -81,6 +82,17 @@ fn mv30_provider_calls_reach_the_ddi_extension_and_users_call_out_with_digest() 
         .filter(|l| l.contains("\"callee\":\"4930999\"") && l.contains("\"answered\""))
         .count();
     assert_eq!(out, 2, "{cdrs}");
+    // MV-53 traffic observation: incoming and outgoing traffic apart, with the trunk.
+    let traffic = |dir: &str, callee: &str| {
+        cdrs.lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|r| r["traffic"] == dir && r["callee"] == callee)
+            .filter(|r| r["trunk"] == "provider" && r["disposition"] == "answered")
+            .count()
+    };
+    assert_eq!(traffic("incoming", "202"), 2, "{cdrs}");
+    assert_eq!(traffic("outgoing", "4930999"), 2, "{cdrs}");
+    assert!(!cdrs.contains("\"traffic\":\"internal\""), "{cdrs}");
 }
 
 #[test]

@@ -286,6 +286,13 @@ impl Pbx {
             how,
         );
         rec.codecs.clone_from(&r.codecs);
+        if let Some((k, dir)) = call.trunk {
+            rec.traffic = match dir {
+                TrunkDir::In => Traffic::Incoming,
+                TrunkDir::Out => Traffic::Outgoing,
+            };
+            rec.trunk = self.settings.trunks.get(k).map(|t| t.name.clone());
+        }
         self.cdrs.push_back((id, rec));
         Some(call)
     }

@@ -19,7 +19,7 @@ use sip_core::{HeaderName, Message, Method, ParseError};
 use tracing::info;
 
 use super::sdp::{self, Audio};
-use crate::cdr::{CdrRecord, Disposition};
+use crate::cdr::{CdrRecord, Disposition, Traffic};
 use crate::data::Credentials;
 use crate::delivery::wall_now;
 use crate::licence::LicenceMode;
