@@ -55,8 +55,9 @@ Content-Length: 0\r\n\r\n";
 // - pbxkit: `Message::parse` (the strict default: start line, Request-URI, every Via, From,
 //   To, Call-ID, CSeq, Contact, Max-Forwards, Content-Length, Content-Type, Allow, Supported
 //   validated), then `header::<Via/From/To/CSeq/CallId/Contact>()`. The strict pass keeps
-//   what it decoded for the topmost Via, From, To, CSeq and first Contact (ranges), so typed
-//   access rebuilds those instead of decoding them twice; nothing survives an iteration.
+//   what it decoded for the topmost Via, From, To, CSeq and first Contact (ranges) and which
+//   line holds the checked Call-ID, so typed access rebuilds those instead of decoding them
+//   twice; nothing survives an iteration.
 // - rsip: `Request::try_from` (tokenise, owned `String` per header value, no validation of
 //   header values), then `.typed()` on Via, From, To, CSeq and Contact (rsip's typed
 //   decoders: tokenise, URI and params into owned types). rsip has no typed Call-ID: its
