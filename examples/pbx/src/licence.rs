@@ -81,6 +81,22 @@ impl LicenceMode {
         }
     }
 
+    /// A "Presence Sync via SIMPLE and MSRP" licence for one user (MV-34): `Some(None)` in
+    /// demo mode, `Some(lease)` (dropping it gives the licence back), or `None` when refused.
+    pub fn presence_lease(&self) -> Option<Option<licensing::Lease>> {
+        match self {
+            Self::Demo => Some(None),
+            Self::Strict(engine) => {
+                let mut e = engine.lock().ok()?;
+                #[allow(clippy::disallowed_methods)] // the licence clock is wall time
+                let now = SystemTime::now();
+                e.open_session(now, licensing::Session::SimpleMsrp)
+                    .ok()
+                    .map(Some)
+            }
+        }
+    }
+
     /// Whether restricted mode leaves `b` available (MV-4); demo mode allows everything.
     pub fn allows(&self, b: licensing::Behaviour) -> bool {
         match self {

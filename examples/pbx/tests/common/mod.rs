@@ -320,7 +320,8 @@ pub fn status_of(sock: &std::net::UdpSocket, to: SocketAddr, request: &str) -> S
         let n = sock.recv(&mut buf).expect("an answer within 3 s");
         let text = String::from_utf8_lossy(&buf[..n]).into_owned();
         let line = text.lines().next().unwrap_or_default().to_owned();
-        if !line.starts_with("SIP/2.0 1") {
+        // Requests the PBX sends meanwhile (a NOTIFY, say) are not the answer.
+        if line.starts_with("SIP/2.0 ") && !line.starts_with("SIP/2.0 1") {
             return line;
         }
     }

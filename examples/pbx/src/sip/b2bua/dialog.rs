@@ -52,7 +52,7 @@ impl Pbx {
 
     pub(super) fn on_in_dialog(&mut self, now: Instant, tx: TxId, req: &Message, from: SocketAddr) {
         if let Some(d) = DialogId::of_incoming(req)
-            && self.echo_request(now, tx, req, &d)
+            && (self.echo_request(now, tx, req, &d) || self.presence_request(now, tx, req, &d))
         {
             return;
         }
@@ -183,7 +183,10 @@ impl Pbx {
     }
 
     pub(super) fn on_failure(&mut self, now: Instant, tx: TxId) {
-        if self.on_register_failure(now, tx) || self.on_message_failure(now, tx) {
+        if self.on_register_failure(now, tx)
+            || self.on_message_failure(now, tx)
+            || self.on_notify_failure(tx)
+        {
             return;
         }
         if self.cancelled.remove(&tx).is_some() || self.closing.remove(&tx) {

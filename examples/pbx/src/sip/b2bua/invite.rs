@@ -298,7 +298,10 @@ impl Pbx {
     }
 
     pub(super) fn on_response(&mut self, now: Instant, tx: TxId, resp: &Message) {
-        if self.on_register_response(now, tx, resp) || self.on_message_response(now, tx, resp) {
+        if self.on_register_response(now, tx, resp)
+            || self.on_message_response(now, tx, resp)
+            || self.on_notify_response(tx, resp)
+        {
             return;
         }
         if self.closing.contains(&tx) {

@@ -34,6 +34,7 @@ mod invite;
 mod media;
 mod message;
 mod nat;
+mod presence;
 mod register;
 mod shutdown;
 mod srtp;
@@ -304,6 +305,11 @@ pub struct Pbx {
     /// Text messages being relayed (MV-49), by our MESSAGE to each device.
     messages: HashMap<u64, message::Relay>,
     by_message: HashMap<TxId, u64>,
+    /// Presence subscriptions (MV-34) by dialog, the licence each subscribing user holds
+    /// (`None` in demo mode), and our NOTIFYs.
+    presence: HashMap<DialogId, presence::Sub>,
+    presence_leases: HashMap<String, Option<licensing::Lease>>,
+    notify_tx: HashMap<TxId, DialogId>,
 }
 
 pub use hunt::{HuntGroup, HuntStrategy};
@@ -345,6 +351,7 @@ impl Pbx {
         ep_cfg.allow.push("REGISTER".into());
         ep_cfg.allow.push("REFER".into());
         ep_cfg.allow.push("MESSAGE".into());
+        ep_cfg.allow.push("SUBSCRIBE".into());
         // Text messages (MV-49); an INVITE still takes SDP only (`on_invite`).
         ep_cfg.accept.push("text/plain".into());
         ep_cfg.server = Some(settings.user_agent.clone());
@@ -376,6 +383,9 @@ impl Pbx {
             hunt_memory,
             messages: HashMap::new(),
             by_message: HashMap::new(),
+            presence: HashMap::new(),
+            presence_leases: HashMap::new(),
+            notify_tx: HashMap::new(),
             reg_tx: HashMap::new(),
             trunk_notices: VecDeque::new(),
             offences: VecDeque::new(),
@@ -461,6 +471,7 @@ impl Pbx {
             self.transfer_deadline(),
             self.trunk_reg_deadline(),
             self.keepalive_deadline(),
+            self.presence_deadline(),
         ]
         .into_iter()
         .flatten()
@@ -561,6 +572,7 @@ impl Pbx {
         }
         self.drive_registrations(now);
         self.nat_keepalives(now);
+        self.presence_changes(now);
     }
 
     fn on_request(&mut self, now: Instant, tx: TxId, req: Message, from: (Transport, SocketAddr)) {
@@ -577,6 +589,7 @@ impl Pbx {
             }
             Some(Method::Invite) if !in_dialog => self.on_invite(now, tx, req, from),
             Some(Method::Message) if !in_dialog => self.on_message(now, tx, &req, from),
+            Some(Method::Subscribe) if !in_dialog => self.on_subscribe(now, tx, &req, from),
             _ if in_dialog => self.on_in_dialog(now, tx, &req, from.1),
             _ => drop(self.ep.reply(now, tx, 403, "Forbidden")),
         }
