@@ -5,13 +5,13 @@
 mod common;
 
 use std::net::{SocketAddr, UdpSocket};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use common::{
     EPHEMERAL_SIP, Pbx, events_until, find_event, invite_from_201, sipp_register as register,
     sipp_registered, status_of, temp_dir,
 };
-use licensing::{Date, Eid, LicenceFile, LicenceType, SalesChannel, SigningKey, Value};
+use licensing::{LicenceType, Value};
 use testkit::sipp::{self, Background, scenario};
 
 /// `pbx::licence::RESTRICTED_AFTER_ENV`.
@@ -28,26 +28,11 @@ fn licence(dir: &std::path::Path, terminals: u32) -> String {
 
 /// [`licence`], with the Secure VoIP switch licence when `secure_voip`.
 fn licence_with(dir: &std::path::Path, terminals: u32, secure_voip: bool) -> String {
-    let key = SigningKey::from_seed([9; 32]).expect("key");
-    std::fs::write(dir.join("vendor.pub"), key.verifying_key().to_text()).expect("anchor");
-    let mut f = LicenceFile::new(
-        key.verifying_key().id(),
-        Eid::parse("VA-1234").expect("eid"),
-        SalesChannel::parse("generic").expect("channel"),
-        Date::of(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_790_000_000))
-            .expect("date"),
-    );
-    f.licences
-        .insert(LicenceType::SipTerminals, Value::Count(terminals));
+    let mut licences = vec![(LicenceType::SipTerminals, Value::Count(terminals))];
     if secure_voip {
-        f.licences.insert(LicenceType::SecureVoip, Value::Switch);
+        licences.push((LicenceType::SecureVoip, Value::Switch));
     }
-    std::fs::write(dir.join("site.lic"), f.sign(&key).expect("sign")).expect("licence");
-    format!(
-        "[licence]\nfile = \"{}\"\ntrust_anchor = \"{}\"\neid = \"VA-1234\"\n",
-        dir.join("site.lic").display(),
-        dir.join("vendor.pub").display()
-    )
+    common::signed_licence(dir, &licences)
 }
 
 #[test]

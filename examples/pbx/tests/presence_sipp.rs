@@ -6,10 +6,10 @@ mod common;
 
 use std::net::{SocketAddr, UdpSocket};
 use std::path::Path;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use common::{EPHEMERAL_SIP, Pbx, sipp_registered, status_of, temp_dir};
-use licensing::{Date, Eid, LicenceFile, LicenceType, SalesChannel, SigningKey, Value};
+use licensing::{LicenceType, Value};
 use testkit::sipp::{self, Background, scenario};
 
 const USERS: &str = "[[users]]\nextension = \"201\"\npassword = \"p201\"\n\
@@ -89,25 +89,14 @@ fn mv34_presence_follows_the_registration_of_the_watched_user() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A licence for EID VA-1234 with 4 SIP terminals and `users` presence users.
+/// A licence with 4 SIP terminals and `users` presence users.
 fn licence(dir: &Path, users: u32) -> String {
-    let key = SigningKey::from_seed([9; 32]).expect("key");
-    std::fs::write(dir.join("vendor.pub"), key.verifying_key().to_text()).expect("anchor");
-    let mut f = LicenceFile::new(
-        key.verifying_key().id(),
-        Eid::parse("VA-1234").expect("eid"),
-        SalesChannel::parse("generic").expect("channel"),
-        Date::of(SystemTime::UNIX_EPOCH + Duration::from_secs(1_790_000_000)).expect("date"),
-    );
-    f.licences
-        .insert(LicenceType::SipTerminals, Value::Count(4));
-    f.licences
-        .insert(LicenceType::PresenceSync, Value::Count(users));
-    std::fs::write(dir.join("site.lic"), f.sign(&key).expect("sign")).expect("licence");
-    format!(
-        "[licence]\nfile = \"{}\"\ntrust_anchor = \"{}\"\neid = \"VA-1234\"\n",
-        dir.join("site.lic").display(),
-        dir.join("vendor.pub").display()
+    common::signed_licence(
+        dir,
+        &[
+            (LicenceType::SipTerminals, Value::Count(4)),
+            (LicenceType::PresenceSync, Value::Count(users)),
+        ],
     )
 }
 

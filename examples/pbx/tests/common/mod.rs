@@ -326,3 +326,30 @@ pub fn status_of(sock: &std::net::UdpSocket, to: SocketAddr, request: &str) -> S
         }
     }
 }
+
+/// Writes a vendor key and a licence file for EID VA-1234 granting `licences` into `dir`,
+/// signed at test time with a test key; the `[licence]` section that uses them.
+pub fn signed_licence(
+    dir: &Path,
+    licences: &[(licensing::LicenceType, licensing::Value)],
+) -> String {
+    use licensing::{Date, Eid, LicenceFile, SalesChannel, SigningKey};
+    let key = SigningKey::from_seed([9; 32]).expect("key");
+    std::fs::write(dir.join("vendor.pub"), key.verifying_key().to_text()).expect("anchor");
+    let mut f = LicenceFile::new(
+        key.verifying_key().id(),
+        Eid::parse("VA-1234").expect("eid"),
+        SalesChannel::parse("generic").expect("channel"),
+        Date::of(std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_790_000_000))
+            .expect("date"),
+    );
+    for (t, v) in licences {
+        f.licences.insert(*t, *v);
+    }
+    std::fs::write(dir.join("site.lic"), f.sign(&key).expect("sign")).expect("licence");
+    format!(
+        "[licence]\nfile = \"{}\"\ntrust_anchor = \"{}\"\neid = \"VA-1234\"\n",
+        dir.join("site.lic").display(),
+        dir.join("vendor.pub").display()
+    )
+}

@@ -111,16 +111,7 @@ impl Pbx {
             drop(self.ep.reply(now, tx, 404, "Not Found"));
             return;
         };
-        let asked = req
-            .values(HeaderName::Expires)
-            .next()
-            .and_then(|v| v.trim().parse().ok());
-        let Ok(expires) = granted(asked) else {
-            let extra = [(HeaderName::MinExpires, MIN_EXPIRES.to_string())];
-            drop(
-                self.ep
-                    .reply_with(now, tx, 423, "Interval Too Brief", &extra, None),
-            );
+        let Some(expires) = self.expires_granted(now, tx, req) else {
             return;
         };
         if self.presence.len() >= MAX_SUBSCRIPTIONS {
@@ -194,24 +185,34 @@ impl Pbx {
             drop(self.ep.reply(now, tx, 500, "Out of order"));
             return true;
         }
-        let asked = req
-            .values(HeaderName::Expires)
-            .next()
-            .and_then(|v| v.trim().parse().ok());
-        let Ok(expires) = granted(asked) else {
-            let extra = [(HeaderName::MinExpires, MIN_EXPIRES.to_string())];
-            drop(
-                self.ep
-                    .reply_with(now, tx, 423, "Interval Too Brief", &extra, None),
-            );
+        let Some(expires) = self.expires_granted(now, tx, req) else {
             return true;
         };
-        sub.expires = now + Duration::from_secs(u64::from(expires));
+        if let Some(sub) = self.presence.get_mut(id) {
+            sub.expires = now + Duration::from_secs(u64::from(expires));
+        }
         let extra = [(HeaderName::Expires, expires.to_string())];
         drop(self.ep.reply_with(now, tx, 200, "OK", &extra, None));
         let reason = (expires == 0).then_some("timeout");
         self.notify_presence(now, id, reason);
         true
+    }
+
+    /// The length granted to SUBSCRIBE `req`; `None` after answering 423 to one too short.
+    fn expires_granted(&mut self, now: Instant, tx: TxId, req: &Message) -> Option<u32> {
+        let asked = req
+            .values(HeaderName::Expires)
+            .next()
+            .and_then(|v| v.trim().parse().ok());
+        let granted = granted(asked).ok();
+        if granted.is_none() {
+            let extra = [(HeaderName::MinExpires, MIN_EXPIRES.to_string())];
+            drop(
+                self.ep
+                    .reply_with(now, tx, 423, "Interval Too Brief", &extra, None),
+            );
+        }
+        granted
     }
 
     /// Sends subscription `id` a NOTIFY with the target's status; with `terminated`, the
