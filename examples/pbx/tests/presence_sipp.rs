@@ -142,3 +142,96 @@ fn mv34_presence_is_licensed_per_user() {
     assert_eq!(status_of(&sock_c, to, &dialog), "SIP/2.0 489 Bad Event");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The 200 a subscriber sends back to `notify`.
+fn ok_to(notify: &str) -> String {
+    let mut out = String::from("SIP/2.0 200 OK\r\n");
+    for line in notify.lines() {
+        let name = line
+            .split(':')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        if ["via", "from", "to", "call-id", "cseq"].contains(&name.as_str()) {
+            out.push_str(line);
+            out.push_str("\r\n");
+        }
+    }
+    out.push_str("Content-Length: 0\r\n\r\n");
+    out
+}
+
+/// MV-34: while the watched user is in an answered call its presence says on-the-phone,
+/// and open again once the call is over. 201 subscribes from a plain socket and answers
+/// each NOTIFY; 203 calls 202 with SIPp.
+#[test]
+fn mv34_presence_shows_the_watched_user_on_the_phone_during_a_call() {
+    if !testkit::peer("sipp") {
+        return;
+    }
+    let dir = temp_dir("sipp-presence-call");
+    let config = format!("{EPHEMERAL_SIP}[media]\nrtp_ports = \"33510-33529\"\n{USERS}");
+    let pbx = Pbx::start(&dir, &config);
+    let target = pbx.addr("udp").to_string();
+    let to: SocketAddr = target.parse().expect("addr");
+    let (a, b, c) = (
+        sipp::free_udp_port(),
+        sipp::free_udp_port(),
+        sipp::free_udp_port(),
+    );
+    for (user, port) in [("201", a), ("202", b), ("203", c)] {
+        sipp_registered(&dir, &target, user, &format!("p{user}"), port);
+    }
+    let sock = UdpSocket::bind(("127.0.0.1", a)).expect("201's port");
+    sock.set_read_timeout(Some(Duration::from_millis(1500)))
+        .expect("timeout");
+    sock.send_to(subscribe(a, "201", "202", "busy", 600).as_bytes(), to)
+        .expect("send");
+    // Each NOTIFY once (by CSeq), answered; `<basic>` plus on-the-phone.
+    let mut seen: Vec<(String, String)> = Vec::new();
+    let drain = |seen: &mut Vec<(String, String)>| {
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = sock.recv(&mut buf) {
+            let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+            if !text.starts_with("NOTIFY ") {
+                continue;
+            }
+            sock.send_to(ok_to(&text).as_bytes(), to).expect("send");
+            let cseq = text
+                .lines()
+                .find(|l| l.to_ascii_lowercase().starts_with("cseq:"))
+                .unwrap_or_default()
+                .to_owned();
+            let status = if text.contains("on-the-phone") {
+                "on-the-phone".to_owned()
+            } else {
+                text.split("<basic>")
+                    .nth(1)
+                    .and_then(|r| r.split("</basic>").next())
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            if !seen.iter().any(|(c, _)| *c == cseq) {
+                seen.push((cseq, status));
+            }
+        }
+    };
+    drain(&mut seen);
+    let callee = Background::start(&dir, "", b, &["-sn", "uas", "-m", "1"]);
+    std::thread::sleep(Duration::from_millis(300));
+    let sf = scenario("call_as_user.xml");
+    let args = ["-sf", &sf, "-key", "caller", "203", "-s", "202", "-m", "1"];
+    let call = sipp::run(&dir, &target, c, &args);
+    assert_eq!(call.stat("SuccessfulCall(C)"), 1, "{:?}", call.stats);
+    let answered = callee.wait();
+    assert_eq!(
+        answered.stat("SuccessfulCall(C)"),
+        1,
+        "{:?}",
+        answered.stats
+    );
+    drain(&mut seen);
+    let statuses: Vec<&str> = seen.iter().map(|(_, s)| s.as_str()).collect();
+    assert_eq!(statuses, ["open", "on-the-phone", "open"], "{seen:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
