@@ -213,9 +213,13 @@ pub async fn drive(
             info!(?ev, "licensing");
             let _ = notices.send(Notice::Licence(ev));
         }
-        let sleep = wake.map_or(Duration::from_secs(3600), |t| {
-            t.duration_since(wall()).unwrap_or_default()
-        });
+        // At most a second: admissions made elsewhere (a terminal refused, a presence
+        // licence taken or given back) leave limit events that must go out promptly.
+        let sleep = wake
+            .map_or(Duration::from_secs(3600), |t| {
+                t.duration_since(wall()).unwrap_or_default()
+            })
+            .min(Duration::from_secs(1));
         tokio::select! {
             () = tokio::time::sleep(sleep) => {
                 if let Ok(mut e) = engine.lock() {

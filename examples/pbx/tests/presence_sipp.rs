@@ -8,7 +8,7 @@ use std::net::{SocketAddr, UdpSocket};
 use std::path::Path;
 use std::time::Duration;
 
-use common::{EPHEMERAL_SIP, Pbx, sipp_registered, status_of, temp_dir};
+use common::{EPHEMERAL_SIP, Pbx, events_until, find_event, sipp_registered, status_of, temp_dir};
 use licensing::{LicenceType, Value};
 use testkit::sipp::{self, Background, scenario};
 
@@ -114,6 +114,7 @@ fn subscribe(port: u16, user: &str, to: &str, call_id: &str, expires: u32) -> St
 
 /// MV-34: presence is licensed per user, not per device or subscription: with one licence,
 /// 201 watches two users, while 203 is refused; a package other than presence is 489.
+/// MV2-40: the limit and the return within it are reported as events.
 #[test]
 fn mv34_presence_is_licensed_per_user() {
     if !testkit::peer("sipp") {
@@ -132,15 +133,63 @@ fn mv34_presence_is_licensed_per_user() {
     sipp_registered(&dir, &target, "203", "p203", c);
     let sock_a = UdpSocket::bind(("127.0.0.1", a)).expect("201's port");
     let sock_c = UdpSocket::bind(("127.0.0.1", c)).expect("203's port");
+    let mut tags = Vec::new();
     for (watched, id) in [("202", "s1"), ("203", "s2")] {
-        let line = status_of(&sock_a, to, &subscribe(a, "201", watched, id, 600));
-        assert_eq!(line, "SIP/2.0 200 OK", "201 watches {watched}");
+        let request = subscribe(a, "201", watched, id, 600);
+        let answer = final_response(&sock_a, to, &request);
+        assert!(
+            answer.starts_with("SIP/2.0 200 OK\r\n"),
+            "201 watches {watched}: {answer}"
+        );
+        tags.push((request, to_tag(&answer)));
     }
     let line = status_of(&sock_c, to, &subscribe(c, "203", "202", "s3", 600));
     assert_eq!(line, "SIP/2.0 403 Presence not licensed");
     let dialog = subscribe(c, "203", "202", "s4", 600).replace("presence", "dialog");
     assert_eq!(status_of(&sock_c, to, &dialog), "SIP/2.0 489 Bad Event");
+    // MV2-40: the refusal is reported, and so is the licence coming free again once 201
+    // has ended both its subscriptions.
+    let events = events_until(&pbx.data, 0, &["simple_msrp_licence_limit_reached"]);
+    find_event(&events, "simple_msrp_licence_limit_reached");
+    for (request, tag) in tags {
+        let end = request
+            .replace("Expires: 600", "Expires: 0")
+            .replace("CSeq: 1 SUBSCRIBE", "CSeq: 2 SUBSCRIBE")
+            .replace("z9hG4bKs", "z9hG4bKend")
+            .replacen(">\r\nCall-ID", &format!(">;tag={tag}\r\nCall-ID"), 1);
+        assert_eq!(status_of(&sock_a, to, &end), "SIP/2.0 200 OK", "{end}");
+    }
+    let events = events_until(&pbx.data, 0, &["simple_msrp_within_licence_limit"]);
+    find_event(&events, "simple_msrp_within_licence_limit");
+    let line = status_of(&sock_c, to, &subscribe(c, "203", "202", "s5", 600));
+    assert_eq!(line, "SIP/2.0 200 OK", "203 takes the freed licence");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Like `status_of`, the whole final response.
+fn final_response(sock: &UdpSocket, to: SocketAddr, request: &str) -> String {
+    sock.set_read_timeout(Some(Duration::from_secs(3)))
+        .expect("timeout");
+    sock.send_to(request.as_bytes(), to).expect("send");
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = sock.recv(&mut buf).expect("an answer within 3 s");
+        let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+        if text.starts_with("SIP/2.0 ") && !text.starts_with("SIP/2.0 1") {
+            return text;
+        }
+    }
+}
+
+/// The tag of a response's To header.
+fn to_tag(response: &str) -> String {
+    response
+        .lines()
+        .find(|l| l.starts_with("To:"))
+        .and_then(|l| l.split(";tag=").nth(1))
+        .expect("To tag")
+        .trim()
+        .to_owned()
 }
 
 /// The 200 a subscriber sends back to `notify`.
