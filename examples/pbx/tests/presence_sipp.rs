@@ -8,7 +8,10 @@ use std::net::{SocketAddr, UdpSocket};
 use std::path::Path;
 use std::time::Duration;
 
-use common::{EPHEMERAL_SIP, Pbx, events_until, find_event, sipp_registered, status_of, temp_dir};
+use common::{
+    EPHEMERAL_SIP, Pbx, events_until, final_response, find_event, sipp_registered, status_of,
+    temp_dir,
+};
 use licensing::{LicenceType, Value};
 use testkit::sipp::{self, Background, scenario};
 
@@ -164,21 +167,6 @@ fn mv34_presence_is_licensed_per_user() {
     let line = status_of(&sock_c, to, &subscribe(c, "203", "202", "s5", 600));
     assert_eq!(line, "SIP/2.0 200 OK", "203 takes the freed licence");
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// Like `status_of`, the whole final response.
-fn final_response(sock: &UdpSocket, to: SocketAddr, request: &str) -> String {
-    sock.set_read_timeout(Some(Duration::from_secs(3)))
-        .expect("timeout");
-    sock.send_to(request.as_bytes(), to).expect("send");
-    let mut buf = [0u8; 4096];
-    loop {
-        let n = sock.recv(&mut buf).expect("an answer within 3 s");
-        let text = String::from_utf8_lossy(&buf[..n]).into_owned();
-        if text.starts_with("SIP/2.0 ") && !text.starts_with("SIP/2.0 1") {
-            return text;
-        }
-    }
 }
 
 /// The tag of a response's To header.

@@ -332,6 +332,11 @@ fn mv52_a_cyclic_hunt_group_shares_calls_among_its_members() {
     assert_eq!(internal, 2, "{cdrs}");
 }
 
+/// SIPp's count of successful calls.
+fn ok(run: &sipp::Run) -> u64 {
+    run.stat("SuccessfulCall(C)")
+}
+
 /// Seconds each answered call to group 600 rang, from the call records, in order.
 fn group_ringing(cdrs: &str) -> Vec<f64> {
     cdrs.lines()
@@ -389,23 +394,11 @@ fn mv52_a_longest_idle_hunt_group_rings_the_member_free_longest_first() {
     let (pbx, dir, target, port, [b, c]) =
         group_with("sipp-hunt-idle", "33400-33419", "\"longest_idle\"", members);
     let direct = call(&dir, &target, port, "1");
-    assert_eq!(
-        direct.stat("SuccessfulCall(C)"),
-        1,
-        "201 called 202 directly"
-    );
+    assert_eq!(ok(&direct), 1, "201 called 202 directly");
     let run = call_group(&dir, &target, port, "1");
     assert_eq!(run.stat("SuccessfulCall(C)"), 1, "{:?}", run.stats);
-    assert_eq!(
-        b.wait().stat("SuccessfulCall(C)"),
-        1,
-        "202 took the direct call"
-    );
-    assert_eq!(
-        c.wait().stat("SuccessfulCall(C)"),
-        1,
-        "203 took the group call"
-    );
+    assert_eq!(ok(&b.wait()), 1, "202 took the direct call");
+    assert_eq!(ok(&c.wait()), 1, "203 took the group call");
     let rang = group_ringing(&common::cdrs(&pbx.data));
     assert_eq!(rang.len(), 1, "{rang:?}");
     assert!(rang[0] < 1.5, "203 answered first: {rang:?}");
@@ -427,8 +420,8 @@ fn mv52_a_last_agent_hunt_group_rings_whoever_last_answered_the_caller_first() {
         group_with("sipp-hunt-last", "33420-33439", "\"last_agent\"", members);
     let run = call_group(&dir, &target, port, "2");
     assert_eq!(run.stat("SuccessfulCall(C)"), 2, "{:?}", run.stats);
-    assert_eq!(b.wait().stat("SuccessfulCall(C)"), 1, "202 rang once");
-    assert_eq!(c.wait().stat("SuccessfulCall(C)"), 2, "203 took both calls");
+    assert_eq!(ok(&b.wait()), 1, "202 rang once");
+    assert_eq!(ok(&c.wait()), 2, "203 took both calls");
     let rang = group_ringing(&common::cdrs(&pbx.data));
     assert_eq!(rang.len(), 2, "{rang:?}");
     assert!(rang[0] >= 1.9, "the first call rang 202 first: {rang:?}");
@@ -465,11 +458,7 @@ fn an_answered_call_is_hung_up_at_the_longest_allowed_duration() {
         run.stats
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
-    assert_eq!(
-        uas.wait().stat("SuccessfulCall(C)"),
-        1,
-        "the callee got its BYE too"
-    );
+    assert_eq!(ok(&uas.wait()), 1, "the callee got its BYE too");
     let cdrs = common::cdrs(&pbx.data);
     let rec: serde_json::Value =
         serde_json::from_str(cdrs.lines().next().expect("a record")).expect("JSON");
@@ -493,7 +482,7 @@ fn mv52_a_clip_routed_hunt_group_rings_the_member_for_the_callers_number_first()
         group_with("sipp-hunt-clip", "33440-33459", strategy, members);
     let run = call_group(&dir, &target, port, "1");
     assert_eq!(run.stat("SuccessfulCall(C)"), 1, "{:?}", run.stats);
-    assert_eq!(c.wait().stat("SuccessfulCall(C)"), 1, "203 took the call");
+    assert_eq!(ok(&c.wait()), 1, "203 took the call");
     let rang = group_ringing(&common::cdrs(&pbx.data));
     assert_eq!(rang.len(), 1, "{rang:?}");
     assert!(rang[0] < 1.5, "203 rang first: {rang:?}");

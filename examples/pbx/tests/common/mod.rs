@@ -312,6 +312,15 @@ pub fn invite_from_201(port: u16, user: &str, call_id: &str, sdp: &str) -> Strin
 
 /// The final status line a request sent from `sock` to `to` gets.
 pub fn status_of(sock: &std::net::UdpSocket, to: SocketAddr, request: &str) -> String {
+    final_response(sock, to, request)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The whole final response a request sent from `sock` to `to` gets (within 3 s).
+pub fn final_response(sock: &std::net::UdpSocket, to: SocketAddr, request: &str) -> String {
     sock.set_read_timeout(Some(Duration::from_secs(3)))
         .expect("timeout");
     sock.send_to(request.as_bytes(), to).expect("send");
@@ -319,10 +328,9 @@ pub fn status_of(sock: &std::net::UdpSocket, to: SocketAddr, request: &str) -> S
     loop {
         let n = sock.recv(&mut buf).expect("an answer within 3 s");
         let text = String::from_utf8_lossy(&buf[..n]).into_owned();
-        let line = text.lines().next().unwrap_or_default().to_owned();
         // Requests the PBX sends meanwhile (a NOTIFY, say) are not the answer.
-        if line.starts_with("SIP/2.0 ") && !line.starts_with("SIP/2.0 1") {
-            return line;
+        if text.starts_with("SIP/2.0 ") && !text.starts_with("SIP/2.0 1") {
+            return text;
         }
     }
 }
