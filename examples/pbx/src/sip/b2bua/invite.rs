@@ -271,6 +271,7 @@ impl Pbx {
                 answerer.unwrap_or(&call.callee),
             ];
             self.hunt_memory.call_ended(parties);
+            self.presence_dirty = true;
         }
         if call.relay.is_some() {
             self.media.push_back(MediaAction::Stop { call: id });
@@ -446,6 +447,7 @@ impl Pbx {
         call.a.dialog = Some(a_dialog);
         call.b.dialog = Some(b_dialog);
         self.hunt_answered(id);
+        self.presence_dirty = true;
         let body = self.body_for_call(id, resp, true);
         let b = body.as_ref().map(|(ct, b)| (ct.as_str(), b));
         let extra = [(HeaderName::Contact, self.contact(a_t))];

@@ -310,6 +310,8 @@ pub struct Pbx {
     presence: HashMap<DialogId, presence::Sub>,
     presence_leases: HashMap<String, Option<licensing::Lease>>,
     notify_tx: HashMap<TxId, DialogId>,
+    /// A registration or an answered call changed since presence was last compared.
+    presence_dirty: bool,
 }
 
 pub use hunt::{HuntGroup, HuntStrategy};
@@ -386,6 +388,7 @@ impl Pbx {
             presence: HashMap::new(),
             presence_leases: HashMap::new(),
             notify_tx: HashMap::new(),
+            presence_dirty: false,
             reg_tx: HashMap::new(),
             trunk_notices: VecDeque::new(),
             offences: VecDeque::new(),
@@ -565,6 +568,9 @@ impl Pbx {
         }
         while let Some(ev) = self.registrar.poll_event() {
             info!(?ev, "registrar");
+            if !matches!(ev, sip_core::location::RegistrarEvent::Refreshed { .. }) {
+                self.presence_dirty = true;
+            }
             if let sip_core::location::RegistrarEvent::Unregistered { aor, contact, .. } = ev {
                 // The device is gone: its terminal licence goes back to the pool.
                 self.held.remove(&(aor, contact));

@@ -327,10 +327,14 @@ impl Pbx {
     }
 
     /// Sends a NOTIFY on every subscription whose target changed, and ends the expired ones.
+    /// Only looks when a registration or an answered call changed, or one is due to expire.
     pub(super) fn presence_changes(&mut self, now: Instant) {
-        if self.presence.is_empty() {
+        let due = self.presence_deadline().is_some_and(|d| d <= now);
+        if self.presence.is_empty() || !(self.presence_dirty || due) {
+            self.presence_dirty = false;
             return;
         }
+        self.presence_dirty = false;
         let busy = self.in_calls();
         let mut changed = Vec::new();
         let mut expired = Vec::new();
